@@ -1,0 +1,11 @@
+//! `aad-ingest`: Entra ID activity logs from Event Hubs, captures and files into a typed Parquet
+//! lake. The flow, one module per stage: [`source`] (bytes with their position) →
+//! `aad_schemas::decode` / `normalize` (records → typed columns) → [`sink`] (Parquet lake, dead
+//! letters). [`convert`] runs that flow over files; [`generate`] makes realistic captures.
+
+pub mod convert;
+pub mod generate;
+pub mod report;
+pub mod sink;
+pub mod source;
+pub mod store;

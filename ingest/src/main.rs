@@ -1,0 +1,296 @@
+//! The `aad-ingest` command line: a thin layer over the library.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use aad_ingest::convert::{convert, ConvertOptions};
+use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
+use aad_ingest::report;
+use aad_ingest::sink::parquet::LakeOptions;
+use aad_schemas::time::parse_timestamp;
+use aad_schemas::SchemaOptions;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "aad-ingest",
+    version,
+    about = "Entra ID (Azure AD) activity logs into a typed Parquet lake"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert Entra diagnostic-log files (NDJSON, envelopes, JSON documents) into the lake.
+    Convert(ConvertArgs),
+    /// Write a realistic synthetic capture (seeded, deterministic).
+    Generate(GenerateArgs),
+    /// The local default: generate a sample capture (once) and convert it into ./lake.
+    Quickstart(QuickstartArgs),
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// Files, directories, globs; `-` for stdin.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Lake root: a directory, or az://container/path, s3://bucket/path, gs://bucket/path.
+    #[arg(long, short)]
+    out: String,
+    #[command(flatten)]
+    lake: LakeArgs,
+}
+
+#[derive(Args)]
+struct LakeArgs {
+    /// Store datetime columns as nanoseconds (default microseconds, which Spark and Fabric read).
+    #[arg(long)]
+    nanos: bool,
+    /// Roll files at about this many MiB.
+    #[arg(long, default_value_t = 256)]
+    file_mib: usize,
+    /// Close row groups at this many MiB (encoded).
+    #[arg(long, default_value_t = 64)]
+    row_group_mib: usize,
+    /// Bound on encoded row groups held in memory, MiB.
+    #[arg(long, default_value_t = 128)]
+    memory_mib: usize,
+    /// zstd level (1 fastest … 22 smallest).
+    #[arg(long, default_value_t = 1)]
+    zstd_level: i32,
+    /// Input MiB per unit of parallel work.
+    #[arg(long, default_value_t = 4)]
+    chunk_mib: usize,
+    /// Threads for decoding and encoding (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Envelope,
+    Records,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    #[arg(long, default_value_t = 10_000)]
+    records: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value = "envelope")]
+    format: FormatArg,
+    /// Output file; `-` for stdout.
+    #[arg(long, short)]
+    out: String,
+    /// Records per envelope message (messages also close before 1 MB).
+    #[arg(long, default_value_t = 100)]
+    per_message: usize,
+    /// Category weights, e.g. `SignInLogs=10,AuditLogs=5` (default: a real tenant's mix).
+    #[arg(long)]
+    mix: Option<String>,
+    /// Share of records given one quirk of real data (0–1); a tenth of it adds invalid messages.
+    #[arg(long, default_value_t = 0.05)]
+    quirks: f64,
+    /// Time of the first record.
+    #[arg(long, default_value = "2026-11-01T00:00:00Z")]
+    start: String,
+    /// Hours the records span.
+    #[arg(long, default_value_t = 24)]
+    hours: u32,
+    /// Distinct users.
+    #[arg(long, default_value_t = 2000)]
+    users: usize,
+}
+
+#[derive(Args)]
+struct QuickstartArgs {
+    /// Records in the sample capture.
+    #[arg(long, default_value_t = 20_000)]
+    records: u64,
+    /// Where the capture is written (kept for reruns).
+    #[arg(long, default_value = "capture/entra-sample.ndjson")]
+    capture: PathBuf,
+    /// Lake root.
+    #[arg(long, default_value = "lake")]
+    out: String,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn lake_options(a: &LakeArgs) -> Result<(SchemaOptions, LakeOptions)> {
+    for (name, v) in [
+        ("--file-mib", a.file_mib),
+        ("--row-group-mib", a.row_group_mib),
+        ("--memory-mib", a.memory_mib),
+        ("--chunk-mib", a.chunk_mib),
+    ] {
+        if v == 0 {
+            bail!("{name} must be at least 1");
+        }
+    }
+    if !(1..=22).contains(&a.zstd_level) {
+        bail!("--zstd-level must be between 1 and 22");
+    }
+    if let Some(t) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .context("setting --threads")?;
+    }
+    Ok((
+        SchemaOptions {
+            nanosecond_timestamps: a.nanos,
+        },
+        LakeOptions {
+            target_file_bytes: a.file_mib << 20,
+            row_group_bytes: a.row_group_mib << 20,
+            memory_budget: a.memory_mib << 20,
+            zstd_level: a.zstd_level,
+        },
+    ))
+}
+
+fn run_convert(inputs: Vec<String>, out: String, lake: &LakeArgs) -> Result<()> {
+    let (schema, lake_opts) = lake_options(lake)?;
+    let opts = ConvertOptions {
+        inputs,
+        out,
+        schema,
+        lake: lake_opts,
+        chunk_bytes: lake.chunk_mib << 20,
+        progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    };
+    let rt = runtime()?;
+    let report = convert(&opts, rt.handle().clone())?;
+    print!("{}", report::render(&report));
+    Ok(())
+}
+
+fn run_generate(a: GenerateArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&a.quirks) {
+        bail!("--quirks must be between 0 and 1");
+    }
+    if a.per_message == 0 {
+        bail!("--per-message must be at least 1");
+    }
+    let start = parse_timestamp(&a.start)
+        .with_context(|| format!("--start {:?} is not a timestamp", a.start))?;
+    let opts = GenerateOptions {
+        records: a.records,
+        seed: a.seed,
+        format: match a.format {
+            FormatArg::Envelope => Format::Envelope,
+            FormatArg::Records => Format::Records,
+        },
+        records_per_message: a.per_message,
+        mix: match &a.mix {
+            Some(m) => parse_mix(m)?,
+            None => DEFAULT_MIX.to_vec(),
+        },
+        quirk_share: a.quirks,
+        start_epoch: start.div_euclid(1_000_000_000),
+        span_hours: a.hours.max(1),
+        users: a.users.max(1),
+    };
+    let report = if a.out == "-" {
+        generate(&opts, &mut BufWriter::new(std::io::stdout().lock()))?
+    } else {
+        if let Some(dir) = PathBuf::from(&a.out)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file =
+            std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out))?;
+        generate(&opts, &mut BufWriter::with_capacity(1 << 20, file))?
+    };
+    eprintln!(
+        "wrote {} records in {} messages ({} deliberately invalid), {:.1} MB to {}",
+        report.records,
+        report.messages,
+        report.invalid_messages,
+        report.bytes as f64 / 1e6,
+        a.out
+    );
+    Ok(())
+}
+
+fn run_quickstart(a: QuickstartArgs) -> Result<()> {
+    if !a.capture.exists() {
+        if let Some(dir) = a.capture.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::File::create(&a.capture)?;
+        let mut w = BufWriter::new(file);
+        let r = generate(
+            &GenerateOptions {
+                records: a.records,
+                ..Default::default()
+            },
+            &mut w,
+        )?;
+        w.flush()?;
+        println!(
+            "generated {} records ({:.1} MB) into {}",
+            r.records,
+            r.bytes as f64 / 1e6,
+            a.capture.display()
+        );
+    } else {
+        println!("using the existing capture {}", a.capture.display());
+    }
+    let lake = LakeArgs {
+        nanos: false,
+        file_mib: 256,
+        row_group_mib: 64,
+        memory_mib: 128,
+        zstd_level: 1,
+        chunk_mib: 4,
+        threads: None,
+    };
+    run_convert(
+        vec![a.capture.to_string_lossy().into_owned()],
+        a.out.clone(),
+        &lake,
+    )?;
+    let root = std::fs::canonicalize(&a.out).unwrap_or_else(|_| PathBuf::from(&a.out));
+    println!(
+        "\nQuery it with DuckDB (pip install duckdb, or the duckdb CLI):\n  duckdb -c \"SELECT UserPrincipalName, ResultType, count(*) AS n FROM read_parquet('{0}/table=AADNonInteractiveUserSignInLogs/**/*.parquet', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n  duckdb -c \"SELECT \\\"table\\\", count(*) FROM read_parquet('{0}/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY ALL\"",
+        root.display()
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Convert(a) => run_convert(a.inputs, a.out, &a.lake),
+        Command::Generate(a) => run_generate(a),
+        Command::Quickstart(a) => run_quickstart(a),
+    }
+}

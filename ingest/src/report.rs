@@ -1,0 +1,60 @@
+//! The summary `convert` prints at the end.
+
+use std::fmt::Write;
+
+use aad_schemas::Catalogue;
+
+use crate::convert::ConvertReport;
+
+/// Per table: records in, rows written, rows with `AdditionalFields`, values kept there because
+/// they could not be coerced, rows without a time; then dead letters and throughput.
+pub fn render(r: &ConvertReport) -> String {
+    let cat = Catalogue::get();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>8}",
+        "table", "records", "rows", "additional", "uncoerced", "no-time"
+    );
+    for (t, c) in cat.tables.iter().zip(&r.tables.tables) {
+        if c.records == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>8}",
+            t.name,
+            c.records,
+            r.rows_written(t.name),
+            c.with_additional,
+            c.uncoerced,
+            c.without_time
+        );
+    }
+    let _ = writeln!(s, "{:<34} {:>10}", "(dead letters)", r.dead_letters());
+    for i in r.inputs.iter().filter(|i| i.dead_letters > 0) {
+        let _ = writeln!(
+            s,
+            "  {} dead letter(s) from {} -> {}",
+            i.dead_letters,
+            i.source,
+            i.dead_letter_file.as_deref().unwrap_or("-")
+        );
+    }
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    let mb = r.bytes_in() as f64 / 1e6;
+    let _ = writeln!(
+        s,
+        "{} input(s), {:.1} MB, {} records -> {} rows in {} file(s) + {} dead letter(s) in {:.2}s ({:.1} MB/s)",
+        r.inputs.len(),
+        mb,
+        r.records(),
+        r.rows(),
+        r.written.len(),
+        r.dead_letters(),
+        secs,
+        mb / secs
+    );
+    let _ = writeln!(s, "lake: {}", r.lake);
+    s
+}

@@ -1,0 +1,4 @@
+//! Sinks: where normalized rows and rejected messages become durable.
+
+pub mod deadletter;
+pub mod parquet;

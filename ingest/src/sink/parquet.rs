@@ -1,0 +1,311 @@
+//! The Parquet lake: Hive partitions `table=<T>/date=YYYY-MM-DD/hour=HH/` on `TimeGenerated`,
+//! zstd, row groups bounded in bytes, files rolled by size, and file names derived from the
+//! source position of their first row, so that a rerun over the same input replaces files
+//! instead of adding duplicates.
+//!
+//! Encoding runs on the rayon pool, one open file per task; bytes stream to the object store
+//! through a small buffer, so memory is bounded by the row groups in progress (kept under
+//! `memory_budget` by flushing the largest) plus one upload buffer per open file.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use aad_schemas::catalogue::extra;
+use aad_schemas::time::civil_from_days;
+use aad_schemas::{Catalogue, TableId};
+use anyhow::{Context, Result};
+use arrow_array::{Array, Int64Array, RecordBatch};
+use bytes::Bytes;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use tokio::io::AsyncWriteExt;
+use tokio::runtime::Handle;
+
+use crate::store::Location;
+
+/// How files are shaped.
+#[derive(Debug, Clone)]
+pub struct LakeOptions {
+    /// Close a file once it holds about this many bytes.
+    pub target_file_bytes: usize,
+    /// Close a row group once its encoded size reaches this.
+    pub row_group_bytes: usize,
+    /// Bound on the encoded row groups held in memory across all open files.
+    pub memory_budget: usize,
+    pub zstd_level: i32,
+}
+
+impl Default for LakeOptions {
+    fn default() -> Self {
+        LakeOptions {
+            target_file_bytes: 256 << 20,
+            row_group_bytes: 64 << 20,
+            memory_budget: 128 << 20,
+            zstd_level: 1,
+        }
+    }
+}
+
+/// A file the lake writer completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    pub path: String,
+    pub table: &'static str,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Bytes from the Parquet encoder to the object store, in parts of `PART` bytes.
+struct Upload {
+    buf: Vec<u8>,
+    out: BufWriter,
+    rt: Handle,
+}
+
+/// Bytes gathered before handing them to the object store's writer.
+const PART: usize = 1 << 20;
+/// The object store's writer holds this much before it switches from one put to a multipart
+/// upload (5 MiB is the smallest part S3 accepts).
+const UPLOAD_CAPACITY: usize = 5 << 20;
+/// A file that received no rows for this many writes is closed: inputs arrive roughly in time
+/// order, so its hour is over. Counted in writes, not threads, so reruns split files alike.
+const IDLE_WRITES: u64 = 4;
+
+impl Upload {
+    fn send(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let bytes = Bytes::from(std::mem::take(&mut self.buf));
+            self.rt
+                .block_on(self.out.put(bytes))
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+    fn finish(mut self) -> std::io::Result<()> {
+        self.send()?;
+        self.rt.block_on(self.out.shutdown())
+    }
+}
+
+impl Write for Upload {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= PART {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct OpenFile {
+    path: Path,
+    table: TableId,
+    writer: ArrowWriter<Upload>,
+    rows: u64,
+    last_write: u64,
+}
+
+impl OpenFile {
+    fn close(self) -> Result<WrittenFile> {
+        let bytes = self.writer.bytes_written() as u64;
+        let upload = self
+            .writer
+            .into_inner()
+            .with_context(|| format!("finishing {}", self.path))?;
+        upload
+            .finish()
+            .with_context(|| format!("uploading {}", self.path))?;
+        Ok(WrittenFile {
+            path: self.path.to_string(),
+            table: Catalogue::get().table(self.table).name,
+            rows: self.rows,
+            bytes,
+        })
+    }
+}
+
+/// Writes batches of (table, hour) into the lake.
+pub struct LakeWriter {
+    location: Location,
+    rt: Handle,
+    options: LakeOptions,
+    props: WriterProperties,
+    open: FxHashMap<(TableId, i64), OpenFile>,
+    writes: u64,
+    pub written: Vec<WrittenFile>,
+}
+
+/// `table=<T>/date=YYYY-MM-DD/hour=HH` for an hour since the epoch.
+pub fn partition_dir(table: &str, hour: i64) -> String {
+    let (y, m, d) = civil_from_days(hour.div_euclid(24));
+    format!(
+        "table={table}/date={y:04}-{m:02}-{d:02}/hour={:02}",
+        hour.rem_euclid(24)
+    )
+}
+
+impl LakeWriter {
+    pub fn new(location: Location, rt: Handle, options: LakeOptions) -> Result<Self> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level)?))
+            .set_max_row_group_bytes(Some(options.row_group_bytes))
+            .set_max_row_group_row_count(Some(1 << 20))
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(LakeWriter {
+            location,
+            rt,
+            options,
+            props,
+            open: FxHashMap::default(),
+            writes: 0,
+            written: Vec::new(),
+        })
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Append batches; `source_id` names new files together with their first row's position.
+    pub fn write(
+        &mut self,
+        source_id: u64,
+        batches: Vec<(TableId, i64, RecordBatch)>,
+    ) -> Result<()> {
+        self.writes += 1;
+        let mut pending: FxHashMap<(TableId, i64), Vec<RecordBatch>> = FxHashMap::default();
+        for (table, hour, batch) in batches {
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            if !self.open.contains_key(&(table, hour)) {
+                let file = self.create(source_id, table, hour, &batch)?;
+                self.open.insert((table, hour), file);
+            }
+            pending.entry((table, hour)).or_default().push(batch);
+        }
+        let mut work: Vec<(&mut OpenFile, Vec<RecordBatch>)> = self
+            .open
+            .iter_mut()
+            .filter_map(|(k, f)| pending.remove(k).map(|b| (f, b)))
+            .collect();
+        let writes = self.writes;
+        work.par_iter_mut()
+            .try_for_each(|(file, batches)| -> Result<()> {
+                file.last_write = writes;
+                for b in batches.iter() {
+                    file.writer
+                        .write(b)
+                        .with_context(|| format!("encoding {}", file.path))?;
+                    file.rows += b.num_rows() as u64;
+                }
+                Ok(())
+            })?;
+        drop(work);
+
+        // Roll files that reached their size, and close those whose hour has passed.
+        let writes = self.writes;
+        let full: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, f)| {
+                f.writer.bytes_written() + f.writer.in_progress_size()
+                    >= self.options.target_file_bytes
+                    || writes - f.last_write >= IDLE_WRITES
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        let closing: Vec<OpenFile> = full.iter().filter_map(|k| self.open.remove(k)).collect();
+        self.close_files(closing)?;
+
+        // Keep encoded row groups in memory under the budget.
+        let mut held: usize = self
+            .open
+            .values()
+            .map(|f| f.writer.in_progress_size())
+            .sum();
+        while held > self.options.memory_budget {
+            let Some(f) = self
+                .open
+                .values_mut()
+                .max_by_key(|f| f.writer.in_progress_size())
+            else {
+                break;
+            };
+            let size = f.writer.in_progress_size();
+            f.writer
+                .flush()
+                .with_context(|| format!("writing {}", f.path))?;
+            held -= size;
+        }
+        Ok(())
+    }
+
+    fn create(
+        &self,
+        source_id: u64,
+        table: TableId,
+        hour: i64,
+        first: &RecordBatch,
+    ) -> Result<OpenFile> {
+        let seq = first
+            .column_by_name(extra::SEQUENCE_NUMBER)
+            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().map(|a| a.value(0)))
+            .unwrap_or(0);
+        let name = Catalogue::get().table(table).name;
+        let path = self.location.child(&format!(
+            "{}/{source_id:016x}-{seq:012}.parquet",
+            partition_dir(name, hour)
+        ));
+        let upload = Upload {
+            buf: Vec::new(),
+            out: BufWriter::with_capacity(
+                Arc::clone(&self.location.store),
+                path.clone(),
+                UPLOAD_CAPACITY,
+            ),
+            rt: self.rt.clone(),
+        };
+        let writer = ArrowWriter::try_new(upload, first.schema(), Some(self.props.clone()))?;
+        Ok(OpenFile {
+            path,
+            table,
+            writer,
+            rows: 0,
+            last_write: self.writes,
+        })
+    }
+
+    fn close_files(&mut self, files: Vec<OpenFile>) -> Result<()> {
+        let done: Vec<WrittenFile> = files
+            .into_par_iter()
+            .map(OpenFile::close)
+            .collect::<Result<_>>()?;
+        self.written.extend(done);
+        Ok(())
+    }
+
+    /// Close every open file (end of an input, or of the run).
+    pub fn close_all(&mut self) -> Result<()> {
+        let files: Vec<OpenFile> = std::mem::take(&mut self.open).into_values().collect();
+        self.close_files(files)
+    }
+
+    /// Bytes of encoded row groups held in memory.
+    pub fn held_bytes(&self) -> usize {
+        self.open
+            .values()
+            .map(|f| f.writer.in_progress_size())
+            .sum()
+    }
+}

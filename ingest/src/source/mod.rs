@@ -1,0 +1,3 @@
+//! Sources: where raw message bytes come from, with their position.
+
+pub mod files;

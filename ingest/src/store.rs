@@ -1,0 +1,96 @@
+//! Where output goes: a local directory or an object-store URL (`az://`, `abfss://`, `s3://`,
+//! `gs://`, `file://`), all behind one [`ObjectStore`].
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::ObjectStore;
+use url::Url;
+
+/// An object store and the prefix inside it that the lake lives under.
+#[derive(Clone, Debug)]
+pub struct Location {
+    pub store: Arc<dyn ObjectStore>,
+    pub prefix: Path,
+    /// What the user gave, for messages (never contains a secret: credentials come from the
+    /// environment, not the URL).
+    pub display: String,
+}
+
+impl Location {
+    /// The path of `relative` (a `/`-separated path) under the prefix.
+    pub fn child(&self, relative: &str) -> Path {
+        relative
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .fold(self.prefix.clone(), |p, part| p.join(part))
+    }
+}
+
+/// Open `target`: a URL with a scheme, or a local directory path (created if missing).
+///
+/// Cloud credentials and options come from the environment with the names object_store reads
+/// (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_USE_EMULATOR`, `AWS_REGION`,
+/// `GOOGLE_SERVICE_ACCOUNT`, …); none are accepted in the URL's query, so none reach a log line.
+pub fn open(target: &str) -> Result<Location> {
+    if let Some((scheme, _)) = target.split_once("://") {
+        let url =
+            Url::parse(target).with_context(|| format!("output URL {target:?} does not parse"))?;
+        if url.password().is_some() || url.query().is_some() {
+            bail!("output URL must not carry credentials or a query; set them in the environment");
+        }
+        if scheme == "file" {
+            let path = url
+                .to_file_path()
+                .map_err(|_| anyhow::anyhow!("bad file URL {target:?}"))?;
+            return local(&path.to_string_lossy(), target);
+        }
+        let env = std::env::vars().filter_map(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            (k.starts_with("azure_") || k.starts_with("aws_") || k.starts_with("google_"))
+                .then_some((k, v))
+        });
+        let (store, prefix) = object_store::parse_url_opts(&url, env)
+            .with_context(|| format!("cannot open object store for {}", redact(target)))?;
+        return Ok(Location {
+            store: Arc::from(store),
+            prefix,
+            display: target.to_string(),
+        });
+    }
+    local(target, target)
+}
+
+fn local(dir: &str, display: &str) -> Result<Location> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {dir:?}"))?;
+    let fs =
+        LocalFileSystem::new_with_prefix(dir).with_context(|| format!("cannot open {dir:?}"))?;
+    Ok(Location {
+        store: Arc::new(fs),
+        prefix: Path::default(),
+        display: display.to_string(),
+    })
+}
+
+/// The URL without user info or query, for messages.
+fn redact(target: &str) -> String {
+    match Url::parse(target) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<unparseable URL>".into(),
+    }
+}
+
+/// FNV-1a 64: a stable hash (std's hasher may change between releases) for file names derived
+/// from source identities.
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,280 @@
+//! Column builders that the normalizer writes into directly (JSON text straight into the value
+//! buffer, no per-field allocation), and the set of per-table, per-hour batches.
+
+use std::sync::Arc;
+
+use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, PrimitiveArray, RecordBatch,
+    StringArray,
+};
+use arrow_buffer::{BooleanBufferBuilder, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use rustc_hash::FxHashMap;
+
+use crate::catalogue::{Catalogue, LaType, TableId};
+use crate::schema::{arrow_schema_for, trailing_columns, SchemaOptions};
+
+/// UTF-8 column: values appended as text or written piecewise (JSON) then committed.
+#[derive(Debug)]
+pub struct StrCol {
+    pub data: Vec<u8>,
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+}
+
+impl StrCol {
+    fn new(rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        StrCol {
+            data: Vec::new(),
+            offsets,
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+    #[inline]
+    pub fn push(&mut self, s: &str) {
+        self.data.extend_from_slice(s.as_bytes());
+        self.commit();
+    }
+    /// Close a value whose bytes were written into `data` directly. Callers write valid UTF-8.
+    #[inline]
+    pub fn commit(&mut self) {
+        self.offsets.push(self.data.len() as i32);
+        self.nulls.append_non_null();
+    }
+    #[inline]
+    pub fn push_null(&mut self) {
+        self.offsets.push(self.data.len() as i32);
+        self.nulls.append_null();
+    }
+    /// Drop bytes written since the last committed value.
+    #[inline]
+    pub fn rollback(&mut self) {
+        let end = *self.offsets.last().unwrap() as usize;
+        self.data.truncate(end);
+    }
+    fn finish(mut self) -> ArrayRef {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        // The normalizer only writes UTF-8 text (JSON it produced, or strings simd-json validated).
+        Arc::new(StringArray::new(
+            offsets,
+            self.data.into(),
+            self.nulls.finish(),
+        ))
+    }
+}
+
+/// Fixed-width column.
+#[derive(Debug)]
+pub struct PrimCol<T> {
+    values: Vec<T>,
+    nulls: NullBufferBuilder,
+}
+
+impl<T: Default + Copy> PrimCol<T> {
+    fn new(rows: usize) -> Self {
+        PrimCol {
+            values: Vec::with_capacity(rows),
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+    #[inline]
+    pub fn push(&mut self, v: T) {
+        self.values.push(v);
+        self.nulls.append_non_null();
+    }
+    #[inline]
+    pub fn push_null(&mut self) {
+        self.values.push(T::default());
+        self.nulls.append_null();
+    }
+}
+
+/// Boolean column.
+#[derive(Debug)]
+pub struct BoolCol {
+    values: BooleanBufferBuilder,
+    nulls: NullBufferBuilder,
+}
+
+impl BoolCol {
+    #[inline]
+    pub fn push(&mut self, v: bool) {
+        self.values.append(v);
+        self.nulls.append_non_null();
+    }
+    #[inline]
+    pub fn push_null(&mut self) {
+        self.values.append(false);
+        self.nulls.append_null();
+    }
+}
+
+/// One column being built.
+#[derive(Debug)]
+pub enum ColBuilder {
+    Str(StrCol),
+    /// Timestamps in the schema's unit.
+    Time(PrimCol<i64>),
+    I32(PrimCol<i32>),
+    I64(PrimCol<i64>),
+    F64(PrimCol<f64>),
+    Bool(BoolCol),
+}
+
+impl ColBuilder {
+    fn new(la: LaType, rows: usize) -> Self {
+        match la {
+            LaType::String | LaType::Guid | LaType::Dynamic => ColBuilder::Str(StrCol::new(rows)),
+            LaType::Datetime => ColBuilder::Time(PrimCol::new(rows)),
+            LaType::Int => ColBuilder::I32(PrimCol::new(rows)),
+            LaType::Long => ColBuilder::I64(PrimCol::new(rows)),
+            LaType::Real => ColBuilder::F64(PrimCol::new(rows)),
+            LaType::Bool => ColBuilder::Bool(BoolCol {
+                values: BooleanBufferBuilder::new(rows),
+                nulls: NullBufferBuilder::new(rows),
+            }),
+        }
+    }
+
+    #[inline]
+    pub fn push_null(&mut self) {
+        match self {
+            ColBuilder::Str(c) => c.push_null(),
+            ColBuilder::Time(c) | ColBuilder::I64(c) => c.push_null(),
+            ColBuilder::I32(c) => c.push_null(),
+            ColBuilder::F64(c) => c.push_null(),
+            ColBuilder::Bool(c) => c.push_null(),
+        }
+    }
+
+    /// Bytes held, to bound memory.
+    pub fn size(&self) -> usize {
+        match self {
+            ColBuilder::Str(c) => c.data.len() + c.offsets.len() * 4,
+            ColBuilder::Time(c) | ColBuilder::I64(c) => c.values.len() * 8,
+            ColBuilder::I32(c) => c.values.len() * 4,
+            ColBuilder::F64(c) => c.values.len() * 8,
+            ColBuilder::Bool(c) => c.values.len() / 8,
+        }
+    }
+
+    fn finish(self, data_type: &DataType) -> ArrayRef {
+        match self {
+            ColBuilder::Str(c) => c.finish(),
+            ColBuilder::Time(mut c) => {
+                let nulls = c.nulls.finish();
+                match data_type {
+                    DataType::Timestamp(TimeUnit::Nanosecond, tz) => Arc::new(
+                        PrimitiveArray::<TimestampNanosecondType>::new(c.values.into(), nulls)
+                            .with_timezone_opt(tz.clone()),
+                    ),
+                    DataType::Timestamp(_, tz) => Arc::new(
+                        PrimitiveArray::<TimestampMicrosecondType>::new(c.values.into(), nulls)
+                            .with_timezone_opt(tz.clone()),
+                    ),
+                    other => unreachable!("time column of type {other}"),
+                }
+            }
+            ColBuilder::I32(mut c) => Arc::new(Int32Array::new(c.values.into(), c.nulls.finish())),
+            ColBuilder::I64(mut c) => Arc::new(Int64Array::new(c.values.into(), c.nulls.finish())),
+            ColBuilder::F64(mut c) => {
+                Arc::new(Float64Array::new(c.values.into(), c.nulls.finish()))
+            }
+            ColBuilder::Bool(mut c) => {
+                Arc::new(BooleanArray::new(c.values.finish(), c.nulls.finish()))
+            }
+        }
+    }
+}
+
+/// The rows of one table (and one hour) being built: the Log Analytics columns, then the
+/// trailing columns in the order of [`trailing_columns`].
+#[derive(Debug)]
+pub struct TableBuilder {
+    pub table: TableId,
+    pub cols: Vec<ColBuilder>,
+    pub rows: usize,
+    schema: SchemaRef,
+}
+
+impl TableBuilder {
+    pub fn new(table: TableId, opts: SchemaOptions, rows: usize) -> Self {
+        let t = Catalogue::get().table(table);
+        let cols = t
+            .columns
+            .iter()
+            .map(|c| c.la_type)
+            .chain(trailing_columns(t).into_iter().map(|(_, la)| la))
+            .map(|la| ColBuilder::new(la, rows))
+            .collect();
+        TableBuilder {
+            table,
+            cols,
+            rows: 0,
+            schema: arrow_schema_for(t, opts),
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        self.cols.iter().map(ColBuilder::size).sum()
+    }
+
+    pub fn finish(self) -> RecordBatch {
+        let arrays: Vec<ArrayRef> = self
+            .cols
+            .into_iter()
+            .zip(self.schema.fields().iter())
+            .map(|(c, f)| c.finish(f.data_type()))
+            .collect();
+        RecordBatch::try_new(self.schema, arrays).expect("builders follow the schema")
+    }
+}
+
+/// The hour bucket of rows with no usable time (partitioned under 1970-01-01/00).
+pub const NO_TIME_HOUR: i64 = 0;
+
+/// Rows grouped by table and by hour of `TimeGenerated` (hours since the epoch), which is how
+/// the lake partitions them.
+#[derive(Debug, Default)]
+pub struct BatchSet {
+    pub(crate) builders: FxHashMap<(TableId, i64), TableBuilder>,
+    pub(crate) opts: SchemaOptions,
+}
+
+impl BatchSet {
+    pub fn new(opts: SchemaOptions) -> Self {
+        BatchSet {
+            builders: FxHashMap::default(),
+            opts,
+        }
+    }
+
+    pub fn builder(&mut self, table: TableId, hour: i64) -> &mut TableBuilder {
+        let opts = self.opts;
+        self.builders
+            .entry((table, hour))
+            .or_insert_with(|| TableBuilder::new(table, opts, 1024))
+    }
+
+    pub fn rows(&self) -> usize {
+        self.builders.values().map(|b| b.rows).sum()
+    }
+
+    pub fn size(&self) -> usize {
+        self.builders.values().map(TableBuilder::size).sum()
+    }
+
+    /// The finished batches, sorted by (table, hour) so that output order is deterministic.
+    pub fn finish(self) -> Vec<(TableId, i64, RecordBatch)> {
+        let mut out: Vec<_> = self
+            .builders
+            .into_iter()
+            .map(|((t, h), b)| (t, h, b.finish()))
+            .collect();
+        out.sort_by_key(|(t, h, _)| (*t, *h));
+        out
+    }
+}

@@ -1,0 +1,850 @@
+//! The table catalogue: one declarative column list per Log Analytics table.
+//!
+//! This is the single source of truth. The Arrow schema ([`crate::arrow_schema_for`]), the
+//! normalizer ([`crate::normalize`]) and the generated docs all read it. Column names, order and
+//! Log Analytics types follow the Azure Monitor table reference (see
+//! `shared/reference/entra-log-formats.md` §c); each column also says where in an Event Hub
+//! record its value comes from.
+//!
+//! Source rules, applied by the normalizer in priority order:
+//! - the sources listed for the column (`Top` = a key of the record, `Prop` = a key of
+//!   `properties`); a column without an explicit list takes `properties.<lowerCamel(name)>`;
+//! - then the column's own name as a top-level key, so that records already shaped like Log
+//!   Analytics rows (PascalCase, no `properties`, quirk §d.10) land in the same columns;
+//! - then derived values (tenant and provider from `resourceId`), which consume nothing.
+
+use std::sync::OnceLock;
+
+/// A Log Analytics column type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LaType {
+    String,
+    /// Any JSON value, kept as UTF-8 JSON text (Parquet JSON logical type).
+    Dynamic,
+    Datetime,
+    Int,
+    Long,
+    Real,
+    Bool,
+    Guid,
+}
+
+impl LaType {
+    /// The name Log Analytics uses in table definitions and DCR stream declarations.
+    pub fn la_name(self) -> &'static str {
+        match self {
+            LaType::String => "string",
+            LaType::Dynamic => "dynamic",
+            LaType::Datetime => "datetime",
+            LaType::Int => "int",
+            LaType::Long => "long",
+            LaType::Real => "real",
+            LaType::Bool => "bool",
+            LaType::Guid => "guid",
+        }
+    }
+}
+
+/// Where a column's value comes from in an Event Hub record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A key of the record itself (`time`, `tenantId`, `Level`, …).
+    Top(&'static str),
+    /// A key of the record's `properties` object.
+    Prop(&'static str),
+    /// The provider segment of the record's `resourceId` (`Microsoft.aadiam`).
+    ProviderFromResourceId,
+    /// The tenant GUID inside the record's `resourceId` (`/tenants/<id>/…`), quirk §d.20.
+    TenantFromResourceId,
+}
+
+/// One column of a table, as declared.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: &'static str,
+    pub la_type: LaType,
+    /// Sources in priority order, the column's own top-level name last but one, derived last.
+    pub sources: Vec<Source>,
+}
+
+/// Identifies a table in the catalogue (index into [`Catalogue::tables`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TableId(pub u16);
+
+/// A table: its Log Analytics name, the diagnostic-setting categories routed to it, and columns.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub id: TableId,
+    pub name: &'static str,
+    /// The category as Entra sends it; the first is canonical.
+    pub categories: &'static [&'static str],
+    /// The Log Analytics columns, in Log Analytics order.
+    pub columns: Vec<Column>,
+    /// True for the catch-all table of records whose category is not in the catalogue.
+    pub is_unknown: bool,
+}
+
+impl Table {
+    /// Index of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// Columns every table carries after its Log Analytics columns, so that nothing is lost and
+/// every row can be traced to its origin.
+pub mod extra {
+    /// JSON object of every field of the record that no column took (or could not be coerced).
+    pub const ADDITIONAL_FIELDS: &str = "AdditionalFields";
+    /// Where the message came from: input file path / URL, or `eventhubs://<namespace>/<hub>`.
+    pub const SOURCE: &str = "_Source";
+    /// Event Hubs partition id; null for files.
+    pub const PARTITION: &str = "_Partition";
+    /// Event Hubs sequence number of the message, or its 1-based line number in a file.
+    pub const SEQUENCE_NUMBER: &str = "_SequenceNumber";
+    /// Index of the record inside its message (`records[i]`), 0 for a bare record.
+    pub const RECORD_INDEX: &str = "_RecordIndex";
+    /// When Event Hubs enqueued the message; null for files.
+    pub const ENQUEUED_TIME: &str = "_EnqueuedTime";
+    /// Name of the column holding the whole record in the unknown-category table.
+    pub const RAW_RECORD: &str = "RawRecord";
+}
+
+/// The name of the table that receives records whose category is not in the catalogue.
+pub const UNKNOWN_TABLE: &str = "UnknownCategoryLogs";
+
+/// All tables.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub tables: Vec<Table>,
+}
+
+impl Catalogue {
+    /// The catalogue, built once.
+    pub fn get() -> &'static Catalogue {
+        static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+        CATALOGUE.get_or_init(build)
+    }
+
+    pub fn table(&self, id: TableId) -> &Table {
+        &self.tables[id.0 as usize]
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The table for a record's `category`, matched case-insensitively against the categories
+    /// Entra sends, their known aliases, and the table names themselves (quirk §d.21).
+    pub fn table_for_category(&self, category: &str) -> Option<TableId> {
+        self.tables
+            .iter()
+            .filter(|t| !t.is_unknown)
+            .find(|t| {
+                t.name.eq_ignore_ascii_case(category)
+                    || t.categories
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(category))
+            })
+            .map(|t| t.id)
+    }
+
+    pub fn unknown_table(&self) -> TableId {
+        self.tables
+            .iter()
+            .find(|t| t.is_unknown)
+            .expect("unknown table")
+            .id
+    }
+}
+
+use LaType::{Bool, Datetime, Dynamic, Int, Long, String as Str};
+use Source::{Prop, ProviderFromResourceId, Top};
+
+/// A column declaration before defaults are applied.
+struct Decl {
+    name: &'static str,
+    la_type: LaType,
+    sources: &'static [Source],
+}
+
+const fn c(name: &'static str, la_type: LaType) -> Decl {
+    Decl {
+        name,
+        la_type,
+        sources: &[],
+    }
+}
+
+const fn s(name: &'static str, la_type: LaType, sources: &'static [Source]) -> Decl {
+    Decl {
+        name,
+        la_type,
+        sources,
+    }
+}
+
+/// `IPAddress` → `ipAddress`, `ATContent` → `atContent`, `AppId` → `appId`.
+pub fn lower_camel(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let upper_run = chars.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let lower_n = match upper_run {
+        0 => 0,
+        n if n == chars.len() => n,
+        1 => 1,
+        // "IPAddress": keep the 'A' that starts the next word.
+        n => n - 1,
+    };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < lower_n {
+                c.to_ascii_lowercase()
+            } else {
+                *c
+            }
+        })
+        .collect()
+}
+
+fn column(decl: &Decl) -> Column {
+    let mut sources: Vec<Source> = if decl.sources.is_empty() {
+        vec![Prop(Box::leak(lower_camel(decl.name).into_boxed_str()))]
+    } else {
+        decl.sources.to_vec()
+    };
+    // Log-Analytics-shaped records carry the column name itself; derived sources stay last.
+    let own = Top(decl.name);
+    if !sources.contains(&own) {
+        let at = sources
+            .iter()
+            .position(|s| matches!(s, ProviderFromResourceId | Source::TenantFromResourceId))
+            .unwrap_or(sources.len());
+        sources.insert(at, own);
+    }
+    Column {
+        name: decl.name,
+        la_type: decl.la_type,
+        sources,
+    }
+}
+
+// Sources shared by many tables.
+const TIME: &[Source] = &[
+    Top("time"),
+    Top("TimeGenerated"),
+    Prop("createdDateTime"),
+    Top("CreatedDateTime"),
+];
+const AAD_TENANT: &[Source] = &[
+    Top("tenantId"),
+    Prop("tenantId"),
+    Source::TenantFromResourceId,
+];
+/// `TenantId` in Log Analytics is the workspace; a lake has none, so tables without an
+/// `AADTenantId` column keep the Entra tenant here (documented choice).
+const TENANT_AS_WORKSPACE: &[Source] = &[
+    Top("TenantId"),
+    Top("tenantId"),
+    Prop("tenantId"),
+    Source::TenantFromResourceId,
+];
+const CATEGORY: &[Source] = &[Top("category"), Top("Category")];
+const CORRELATION: &[Source] = &[Top("correlationId"), Prop("correlationId")];
+const DURATION: &[Source] = &[Top("durationMs")];
+const ID: &[Source] = &[Prop("id")];
+const IDENTITY: &[Source] = &[Top("identity")];
+const IP: &[Source] = &[Top("callerIpAddress"), Prop("ipAddress")];
+const LEVEL: &[Source] = &[Top("Level"), Top("level")];
+const LOCATION: &[Source] = &[Top("location")];
+const LOCATION_DETAILS: &[Source] = &[Prop("location")];
+const OP_NAME: &[Source] = &[Top("operationName")];
+const OP_VERSION: &[Source] = &[Top("operationVersion")];
+const RESULT_TYPE: &[Source] = &[Top("resultType")];
+const RESULT_SIGNATURE: &[Source] = &[Top("resultSignature")];
+const RESULT_DESCRIPTION: &[Source] = &[Top("resultDescription")];
+const RESOURCE_ID: &[Source] = &[Top("resourceId")];
+const RESOURCE_IDENTITY: &[Source] = &[Prop("resourceId")];
+const PROVIDER: &[Source] = &[ProviderFromResourceId];
+const PROCESSING_TIME: &[Source] = &[Prop("processingTimeInMilliseconds")];
+const CA_POLICIES: &[Source] = &[Prop("appliedConditionalAccessPolicies")];
+const RISK_V2: &[Source] = &[Prop("riskEventTypes_v2")];
+
+fn build() -> Catalogue {
+    // Sign-in columns common to the user sign-in tables, by name; the type differs per table
+    // (quirk §d.22), so each table lists its own.
+    let signin: Vec<Decl> = vec![
+        s("AADTenantId", Str, AAD_TENANT),
+        c("AlternateSignInName", Str),
+        c("AppDisplayName", Str),
+        c("AppId", Str),
+        s(
+            "AppliedConditionalAccessPolicies",
+            Str,
+            &[Top("AppliedConditionalAccessPolicies")],
+        ),
+        c("AppliedEventListeners", Dynamic),
+        c("AuthenticationContextClassReferences", Str),
+        c("AuthenticationDetails", Str),
+        c("AuthenticationMethodsUsed", Str),
+        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationProtocol", Str),
+        c("AuthenticationRequirement", Str),
+        c("AuthenticationRequirementPolicies", Str),
+        c("AutonomousSystemNumber", Str),
+        s("Category", Str, CATEGORY),
+        c("ClientAppUsed", Str),
+        s("ConditionalAccessPolicies", Dynamic, CA_POLICIES),
+        c("ConditionalAccessStatus", Str),
+        s("CorrelationId", Str, CORRELATION),
+        c("CreatedDateTime", Datetime),
+        c("CrossTenantAccessType", Str),
+        c("DeviceDetail", Dynamic),
+        s("DurationMs", Long, DURATION),
+        c("FlaggedForReview", Bool),
+        c("HomeTenantId", Str),
+        s("Id", Str, ID),
+        s("Identity", Str, IDENTITY),
+        s("IPAddress", Str, IP),
+        c("IPAddressFromResourceProvider", Str),
+        c("IsInteractive", Bool),
+        c("IsRisky", Bool),
+        s("Level", Str, LEVEL),
+        s("Location", Str, LOCATION),
+        s("LocationDetails", Dynamic, LOCATION_DETAILS),
+        c("MfaDetail", Dynamic),
+        c("NetworkLocationDetails", Str),
+        s("OperationName", Str, OP_NAME),
+        s("OperationVersion", Str, OP_VERSION),
+        c("OriginalRequestId", Str),
+        s("ProcessingTimeInMilliseconds", Str, PROCESSING_TIME),
+        s("Resource", Str, &[Top("Resource")]),
+        c("ResourceDisplayName", Str),
+        s("ResourceGroup", Str, PROVIDER),
+        s("ResourceId", Str, RESOURCE_ID),
+        s("ResourceIdentity", Str, RESOURCE_IDENTITY),
+        s("ResourceProvider", Str, PROVIDER),
+        c("ResourceServicePrincipalId", Str),
+        c("ResourceTenantId", Str),
+        s("ResultDescription", Str, RESULT_DESCRIPTION),
+        s("ResultSignature", Str, RESULT_SIGNATURE),
+        s("ResultType", Str, RESULT_TYPE),
+        c("RiskDetail", Str),
+        c("RiskEventTypes", Str),
+        s("RiskEventTypes_V2", Str, RISK_V2),
+        c("RiskLevel", Str),
+        c("RiskLevelAggregated", Str),
+        c("RiskLevelDuringSignIn", Str),
+        c("RiskState", Str),
+        c("ServicePrincipalId", Str),
+        c("ServicePrincipalName", Str),
+        c("SessionLifetimePolicies", Str),
+        c("SignInIdentifier", Str),
+        c("SignInIdentifierType", Str),
+        c("Status", Dynamic),
+        s("TimeGenerated", Datetime, TIME),
+        c("TokenIssuerName", Str),
+        c("TokenIssuerType", Str),
+        c("UniqueTokenIdentifier", Str),
+        c("UserAgent", Str),
+        c("UserDisplayName", Str),
+        c("UserId", Str),
+        c("UserPrincipalName", Str),
+        c("UserType", Str),
+    ];
+
+    let non_interactive: Vec<Decl> = vec![
+        c("AlternateSignInName", Str),
+        c("AppDisplayName", Str),
+        c("AppId", Str),
+        c("AppliedEventListeners", Dynamic),
+        c("AuthenticationContextClassReferences", Str),
+        c("AuthenticationDetails", Str),
+        c("AuthenticationMethodsUsed", Str),
+        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationProtocol", Str),
+        c("AuthenticationRequirement", Str),
+        c("AuthenticationRequirementPolicies", Str),
+        c("AutonomousSystemNumber", Str),
+        s("Category", Str, CATEGORY),
+        c("ClientAppUsed", Str),
+        s("ConditionalAccessPolicies", Str, CA_POLICIES),
+        c("ConditionalAccessStatus", Str),
+        s("CorrelationId", Str, CORRELATION),
+        c("CreatedDateTime", Datetime),
+        c("CrossTenantAccessType", Str),
+        c("DeviceDetail", Str),
+        s("DurationMs", Long, DURATION),
+        c("HomeTenantId", Str),
+        s("Id", Str, ID),
+        s("Identity", Str, IDENTITY),
+        s("IPAddress", Str, IP),
+        c("IsInteractive", Bool),
+        c("IsRisky", Bool),
+        s("Level", Str, LEVEL),
+        s("Location", Str, LOCATION),
+        s("LocationDetails", Str, LOCATION_DETAILS),
+        c("MfaDetail", Str),
+        c("NetworkLocationDetails", Str),
+        s("OperationName", Str, OP_NAME),
+        s("OperationVersion", Str, OP_VERSION),
+        c("OriginalRequestId", Str),
+        s("ProcessingTimeInMs", Str, PROCESSING_TIME),
+        c("ResourceDisplayName", Str),
+        s("ResourceGroup", Str, PROVIDER),
+        s("ResourceIdentity", Str, RESOURCE_IDENTITY),
+        c("ResourceServicePrincipalId", Str),
+        c("ResourceTenantId", Str),
+        s("ResultDescription", Str, RESULT_DESCRIPTION),
+        s("ResultSignature", Str, RESULT_SIGNATURE),
+        s("ResultType", Str, RESULT_TYPE),
+        c("RiskDetail", Str),
+        c("RiskEventTypes", Str),
+        s("RiskEventTypes_V2", Str, RISK_V2),
+        c("RiskLevelAggregated", Str),
+        c("RiskLevelDuringSignIn", Str),
+        c("RiskState", Str),
+        c("ServicePrincipalId", Str),
+        c("SessionLifetimePolicies", Str),
+        c("SignInEventTypes", Str),
+        c("SignInIdentifierType", Str),
+        c("Status", Str),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s("TimeGenerated", Datetime, TIME),
+        c("TokenIssuerName", Str),
+        c("TokenIssuerType", Str),
+        c("UniqueTokenIdentifier", Str),
+        c("UserAgent", Str),
+        c("UserDisplayName", Str),
+        c("UserId", Str),
+        c("UserPrincipalName", Str),
+        c("UserType", Str),
+    ];
+
+    // AADServicePrincipalSignInLogs and AADManagedIdentitySignInLogs share one column list.
+    let service_principal = || -> Vec<Decl> {
+        vec![
+            c("AppId", Str),
+            c("AuthenticationContextClassReferences", Str),
+            c("AuthenticationProcessingDetails", Str),
+            s("Category", Str, CATEGORY),
+            s("ConditionalAccessPolicies", Str, CA_POLICIES),
+            c("ConditionalAccessStatus", Str),
+            s("CorrelationId", Str, CORRELATION),
+            s("DurationMs", Long, DURATION),
+            c("FederatedCredentialId", Str),
+            s("Id", Str, ID),
+            s("Identity", Str, IDENTITY),
+            s("IPAddress", Str, IP),
+            s("Level", Str, LEVEL),
+            s("Location", Str, LOCATION),
+            s("LocationDetails", Str, LOCATION_DETAILS),
+            s("OperationName", Str, OP_NAME),
+            s("OperationVersion", Str, OP_VERSION),
+            c("ResourceDisplayName", Str),
+            s("ResourceGroup", Str, PROVIDER),
+            s("ResourceIdentity", Str, RESOURCE_IDENTITY),
+            c("ResourceServicePrincipalId", Str),
+            s("ResultDescription", Str, RESULT_DESCRIPTION),
+            s("ResultSignature", Str, RESULT_SIGNATURE),
+            s("ResultType", Str, RESULT_TYPE),
+            c("ServicePrincipalCredentialKeyId", Str),
+            c("ServicePrincipalCredentialThumbprint", Str),
+            c("ServicePrincipalId", Str),
+            c("ServicePrincipalName", Str),
+            s("TenantId", Str, TENANT_AS_WORKSPACE),
+            s("TimeGenerated", Datetime, TIME),
+            c("UniqueTokenIdentifier", Str),
+        ]
+    };
+
+    let adfs: Vec<Decl> = vec![
+        c("AlternateSignInName", Str),
+        c("AppDisplayName", Str),
+        c("AppId", Str),
+        c("AuthenticationDetails", Str),
+        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationRequirement", Str),
+        c("AuthenticationRequirementPolicies", Str),
+        s("Category", Str, CATEGORY),
+        s("ConditionalAccessPolicies", Str, CA_POLICIES),
+        c("ConditionalAccessStatus", Str),
+        s("CorrelationId", Str, CORRELATION),
+        c("CreatedDateTime", Datetime),
+        c("DeviceDetail", Str),
+        s("DurationMs", Long, DURATION),
+        s("Id", Str, ID),
+        s("Identity", Str, IDENTITY),
+        s("IPAddress", Str, IP),
+        c("IsInteractive", Bool),
+        s("Level", Str, LEVEL),
+        s("Location", Str, LOCATION),
+        c("NetworkLocationDetails", Str),
+        s("OperationName", Str, OP_NAME),
+        s("OperationVersion", Str, OP_VERSION),
+        c("OriginalRequestId", Str),
+        s("ProcessingTimeInMs", Str, PROCESSING_TIME),
+        c("Requirement", Str),
+        c("ResourceDisplayName", Str),
+        s("ResourceGroup", Str, PROVIDER),
+        s("ResourceIdentity", Str, RESOURCE_IDENTITY),
+        c("ResourceTenantId", Str),
+        s("ResultDescription", Str, RESULT_DESCRIPTION),
+        s("ResultSignature", Str, RESULT_SIGNATURE),
+        s("ResultType", Str, RESULT_TYPE),
+        s("Status", Str, &[Prop("status")]),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s("TimeGenerated", Datetime, TIME),
+        c("TokenIssuerName", Str),
+        c("TokenIssuerType", Str),
+        c("UniqueTokenIdentifier", Str),
+        c("UserAgent", Str),
+        c("UserDisplayName", Str),
+        c("UserId", Str),
+        c("UserPrincipalName", Str),
+    ];
+
+    let audit: Vec<Decl> = vec![
+        s("AADOperationType", Str, &[Prop("operationType")]),
+        s("AADTenantId", Str, AAD_TENANT),
+        c("ActivityDateTime", Datetime),
+        c("ActivityDisplayName", Str),
+        c("AdditionalDetails", Dynamic),
+        // Holds properties.category (UserManagement, …), as KQL queries expect (§c.y, §d.32).
+        s("Category", Str, &[Prop("category")]),
+        s("CorrelationId", Str, CORRELATION),
+        s("DurationMs", Long, DURATION),
+        s("Id", Str, ID),
+        s("Identity", Str, &[Top("identity"), Prop("identity")]),
+        c("InitiatedBy", Dynamic),
+        s("Level", Str, LEVEL),
+        s("Location", Str, LOCATION),
+        c("LoggedByService", Str),
+        s(
+            "OperationName",
+            Str,
+            &[Top("operationName"), Prop("operationName")],
+        ),
+        s("OperationVersion", Str, OP_VERSION),
+        s("Resource", Str, &[Top("Resource")]),
+        s("ResourceGroup", Str, PROVIDER),
+        s("ResourceId", Str, RESOURCE_ID),
+        s("ResourceProvider", Str, PROVIDER),
+        c("Result", Str),
+        s(
+            "ResultDescription",
+            Str,
+            &[Top("resultDescription"), Prop("resultDescription")],
+        ),
+        c("ResultReason", Str),
+        s("ResultSignature", Str, RESULT_SIGNATURE),
+        s("ResultType", Str, &[Top("resultType"), Prop("resultType")]),
+        c("TargetResources", Dynamic),
+        s(
+            "TimeGenerated",
+            Datetime,
+            &[Top("time"), Top("TimeGenerated"), Prop("activityDateTime")],
+        ),
+    ];
+
+    let provisioning: Vec<Decl> = vec![
+        s("AADTenantId", Str, AAD_TENANT),
+        s("Category", Str, CATEGORY),
+        c("ChangeId", Str),
+        s("CorrelationId", Str, CORRELATION),
+        c("CycleId", Str),
+        s(
+            "DurationMs",
+            Long,
+            &[Top("durationMs"), Prop("durationInMilliseconds")],
+        ),
+        s("Id", Str, ID),
+        c("InitiatedBy", Str),
+        c("JobId", Str),
+        c("ModifiedProperties", Str),
+        s("OperationName", Str, OP_NAME),
+        s("OperationVersion", Str, OP_VERSION),
+        c("ProvisioningAction", Str),
+        c("ProvisioningStatusInfo", Str),
+        c("ProvisioningSteps", Str),
+        s("ResultDescription", Str, RESULT_DESCRIPTION),
+        s("ResultSignature", Str, RESULT_SIGNATURE),
+        s("ResultType", Str, RESULT_TYPE),
+        c("ServicePrincipal", Str),
+        c("SourceIdentity", Str),
+        // The source system of the provisioning cycle; a lake has no agent `SourceSystem`.
+        c("SourceSystem", Str),
+        c("TargetIdentity", Str),
+        c("TargetSystem", Str),
+        s("TenantId", Str, &[Top("TenantId")]),
+        s(
+            "TimeGenerated",
+            Datetime,
+            &[Top("time"), Top("TimeGenerated"), Prop("activityDateTime")],
+        ),
+    ];
+
+    let risky_users: Vec<Decl> = vec![
+        s("CorrelationId", Str, CORRELATION),
+        s("Id", Str, ID),
+        c("IsDeleted", Bool),
+        c("IsProcessing", Bool),
+        s("OperationName", Str, OP_NAME),
+        c("RiskDetail", Str),
+        c("RiskLastUpdatedDateTime", Datetime),
+        c("RiskLevel", Str),
+        c("RiskState", Str),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s(
+            "TimeGenerated",
+            Datetime,
+            &[
+                Top("time"),
+                Top("TimeGenerated"),
+                Prop("riskLastUpdatedDateTime"),
+            ],
+        ),
+        c("UserDisplayName", Str),
+        c("UserPrincipalName", Str),
+    ];
+
+    // In risk events the record-level correlationId is the detection hash (= Id); the sign-in
+    // correlation is properties.correlationId.
+    const RISK_CORRELATION: &[Source] = &[Prop("correlationId"), Top("correlationId")];
+    const RISK_TIME: &[Source] = &[Top("time"), Top("TimeGenerated"), Prop("detectedDateTime")];
+    let user_risk_events: Vec<Decl> = vec![
+        c("Activity", Str),
+        c("ActivityDateTime", Datetime),
+        c("AdditionalInfo", Dynamic),
+        s("CorrelationId", Str, RISK_CORRELATION),
+        c("DetectedDateTime", Datetime),
+        c("DetectionTimingType", Str),
+        s("Id", Str, ID),
+        s("IpAddress", Str, &[Prop("ipAddress")]),
+        c("LastUpdatedDateTime", Datetime),
+        s("Location", Dynamic, LOCATION_DETAILS),
+        s("OperationName", Str, OP_NAME),
+        c("RequestId", Str),
+        c("RiskDetail", Str),
+        c("RiskEventType", Str),
+        c("RiskLevel", Str),
+        c("RiskState", Str),
+        c("Source", Str),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s("TimeGenerated", Datetime, RISK_TIME),
+        c("TokenIssuerType", Str),
+        c("UserDisplayName", Str),
+        c("UserId", Str),
+        c("UserPrincipalName", Str),
+    ];
+
+    let risky_sps: Vec<Decl> = vec![
+        c("AccountEnabled", Bool),
+        c("AppId", Str),
+        s("CorrelationId", Str, CORRELATION),
+        c("DisplayName", Str),
+        s("Id", Str, ID),
+        c("IsProcessing", Bool),
+        s("OperationName", Str, OP_NAME),
+        c("RiskDetail", Str),
+        c("RiskLastUpdatedDateTime", Datetime),
+        c("RiskLevel", Str),
+        c("RiskState", Str),
+        c("ServicePrincipalType", Str),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s(
+            "TimeGenerated",
+            Datetime,
+            &[
+                Top("time"),
+                Top("TimeGenerated"),
+                Prop("riskLastUpdatedDateTime"),
+            ],
+        ),
+    ];
+
+    let sp_risk_events: Vec<Decl> = vec![
+        c("Activity", Str),
+        c("ActivityDateTime", Datetime),
+        c("AdditionalInfo", Dynamic),
+        c("AppId", Str),
+        s("CorrelationId", Str, RISK_CORRELATION),
+        c("DetectedDateTime", Datetime),
+        c("DetectionTimingType", Str),
+        s("Id", Str, ID),
+        s("IpAddress", Str, &[Prop("ipAddress")]),
+        c("KeyIds", Dynamic),
+        c("LastUpdatedDateTime", Datetime),
+        s("Location", Dynamic, LOCATION_DETAILS),
+        s("OperationName", Str, OP_NAME),
+        c("RequestId", Str),
+        c("RiskDetail", Str),
+        c("RiskEventType", Str),
+        c("RiskLevel", Str),
+        c("RiskState", Str),
+        c("ServicePrincipalDisplayName", Str),
+        c("ServicePrincipalId", Str),
+        c("Source", Str),
+        s("TenantId", Str, TENANT_AS_WORKSPACE),
+        s("TimeGenerated", Datetime, RISK_TIME),
+        c("TokenIssuerType", Str),
+    ];
+
+    let graph: Vec<Decl> = vec![
+        s(
+            "AadTenantId",
+            Str,
+            &[
+                Top("tenantId"),
+                Prop("tenantId"),
+                Source::TenantFromResourceId,
+            ],
+        ),
+        c("ApiVersion", Str),
+        c("AppId", Str),
+        c("ATContent", Str),
+        c("ClientAuthMethod", Int),
+        c("ClientRequestId", Str),
+        s("DurationMs", Int, &[Prop("durationMs"), Top("durationMs")]),
+        c("IdentityProvider", Str),
+        s(
+            "IPAddress",
+            Str,
+            &[Prop("ipAddress"), Top("callerIpAddress")],
+        ),
+        s("Location", Str, &[Prop("location"), Top("location")]),
+        c("OperationId", Str),
+        c("RequestId", Str),
+        c("RequestMethod", Str),
+        c("RequestUri", Str),
+        c("ResponseSizeBytes", Int),
+        c("ResponseStatusCode", Int),
+        c("Roles", Str),
+        c("Scopes", Str),
+        c("ServicePrincipalId", Str),
+        c("SignInActivityId", Str),
+        s("TenantId", Str, &[Top("TenantId")]),
+        s(
+            "TimeGenerated",
+            Datetime,
+            &[Prop("timeGenerated"), Top("time"), Top("TimeGenerated")],
+        ),
+        c("TokenIssuedAt", Datetime),
+        c("UserAgent", Str),
+        c("UserId", Str),
+        c("Wids", Str),
+    ];
+
+    let unknown: Vec<Decl> = vec![
+        s("TimeGenerated", Datetime, TIME),
+        s("Category", Str, CATEGORY),
+    ];
+
+    let defs: Vec<(&'static str, &'static [&'static str], Vec<Decl>, bool)> = vec![
+        ("SigninLogs", &["SignInLogs"], signin, false),
+        (
+            "AADNonInteractiveUserSignInLogs",
+            &["NonInteractiveUserSignInLogs"],
+            non_interactive,
+            false,
+        ),
+        (
+            "AADServicePrincipalSignInLogs",
+            &[
+                "ServicePrincipalSignInLogs",
+                "MicrosoftServicePrincipalSignInLogs",
+            ],
+            service_principal(),
+            false,
+        ),
+        (
+            "AADManagedIdentitySignInLogs",
+            &["ManagedIdentitySignInLogs"],
+            service_principal(),
+            false,
+        ),
+        ("ADFSSignInLogs", &["ADFSSignInLogs"], adfs, false),
+        ("AuditLogs", &["AuditLogs", "Audit"], audit, false),
+        (
+            "AADProvisioningLogs",
+            &["ProvisioningLogs"],
+            provisioning,
+            false,
+        ),
+        ("AADRiskyUsers", &["RiskyUsers"], risky_users, false),
+        (
+            "AADUserRiskEvents",
+            &["UserRiskEvents"],
+            user_risk_events,
+            false,
+        ),
+        (
+            "AADRiskyServicePrincipals",
+            &["RiskyServicePrincipals"],
+            risky_sps,
+            false,
+        ),
+        (
+            "AADServicePrincipalRiskEvents",
+            &["ServicePrincipalRiskEvents"],
+            sp_risk_events,
+            false,
+        ),
+        (
+            "MicrosoftGraphActivityLogs",
+            &["MicrosoftGraphActivityLogs"],
+            graph,
+            false,
+        ),
+        (UNKNOWN_TABLE, &[], unknown, true),
+    ];
+
+    let tables = defs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, categories, decls, is_unknown))| Table {
+            id: TableId(i as u16),
+            name,
+            categories,
+            columns: decls.iter().map(column).collect(),
+            is_unknown,
+        })
+        .collect();
+    Catalogue { tables }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_camel_handles_acronyms() {
+        assert_eq!(lower_camel("IPAddress"), "ipAddress");
+        assert_eq!(lower_camel("ATContent"), "atContent");
+        assert_eq!(lower_camel("AppId"), "appId");
+        assert_eq!(lower_camel("IsRisky"), "isRisky");
+        assert_eq!(
+            lower_camel("IPAddressFromResourceProvider"),
+            "ipAddressFromResourceProvider"
+        );
+    }
+
+    #[test]
+    fn categories_route_case_insensitively() {
+        let cat = Catalogue::get();
+        let name = |c: &str| cat.table_for_category(c).map(|t| cat.table(t).name);
+        assert_eq!(name("SignInLogs"), Some("SigninLogs"));
+        assert_eq!(
+            name("NonInteractiveUserSIgnInLogs"),
+            Some("AADNonInteractiveUserSignInLogs")
+        );
+        assert_eq!(
+            name("MicrosoftServicePrincipalSignInLogs"),
+            Some("AADServicePrincipalSignInLogs")
+        );
+        assert_eq!(name("Audit"), Some("AuditLogs"));
+        assert_eq!(name("AADRiskyUsers"), Some("AADRiskyUsers"));
+        assert_eq!(name("NetworkAccessTrafficLogs"), None);
+    }
+}

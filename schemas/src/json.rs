@@ -1,0 +1,217 @@
+//! Small helpers over simd-json's flat tape: skipping values, writing them back as compact JSON,
+//! and the text form used to compare duplicate sources.
+
+use simd_json::{Node, StaticNode};
+
+/// Number of tape nodes the value starting at `nodes[0]` occupies (itself included).
+#[inline]
+pub fn value_len(nodes: &[Node]) -> usize {
+    match nodes[0] {
+        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+        _ => 1,
+    }
+}
+
+/// Iterate the `(key, value_index)` pairs of the object at `tape[at]`; indices are absolute.
+pub fn object_fields<'t, 'i>(
+    tape: &'t [Node<'i>],
+    at: usize,
+) -> impl Iterator<Item = (&'i str, usize)> + 't {
+    let len = match tape[at] {
+        Node::Object { len, .. } => len,
+        _ => 0,
+    };
+    let mut idx = at + 1;
+    (0..len).map(move |_| {
+        let key = match tape[idx] {
+            Node::String(k) => k,
+            _ => "",
+        };
+        let value = idx + 1;
+        idx = value + value_len(&tape[value..]);
+        (key, value)
+    })
+}
+
+/// Iterate the element indices of the array at `tape[at]`; indices are absolute.
+pub fn array_elements<'t>(tape: &'t [Node<'_>], at: usize) -> impl Iterator<Item = usize> + 't {
+    let len = match tape[at] {
+        Node::Array { len, .. } => len,
+        _ => 0,
+    };
+    let mut idx = at + 1;
+    (0..len).map(move |_| {
+        let here = idx;
+        idx += value_len(&tape[idx..]);
+        here
+    })
+}
+
+const ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Append `s` as a JSON string literal.
+#[inline]
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if ESCAPE[b as usize] {
+            out.extend_from_slice(&bytes[start..i]);
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(b >> 4) as usize],
+                        HEX[(b & 15) as usize],
+                    ]);
+                }
+            }
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Append a scalar as JSON text (numbers exactly: integers above 2^53 stay exact, quirk §d.28).
+#[inline]
+pub fn write_static(v: &StaticNode, out: &mut Vec<u8>) {
+    match v {
+        StaticNode::I64(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        StaticNode::U64(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        StaticNode::F64(f) => {
+            if f.is_finite() {
+                out.extend_from_slice(ryu::Buffer::new().format_finite(*f).as_bytes())
+            } else {
+                out.extend_from_slice(b"null")
+            }
+        }
+        StaticNode::Bool(true) => out.extend_from_slice(b"true"),
+        StaticNode::Bool(false) => out.extend_from_slice(b"false"),
+        StaticNode::Null => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Append the value at `nodes[0]` as compact JSON; returns the nodes consumed.
+pub fn write_json(nodes: &[Node], out: &mut Vec<u8>) -> usize {
+    match nodes[0] {
+        Node::String(s) => {
+            write_str(s, out);
+            1
+        }
+        Node::Static(ref v) => {
+            write_static(v, out);
+            1
+        }
+        Node::Object { len, count } => {
+            out.push(b'{');
+            let mut idx = 1;
+            for i in 0..len {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if let Node::String(k) = nodes[idx] {
+                    write_str(k, out);
+                }
+                out.push(b':');
+                idx += 1;
+                idx += write_json(&nodes[idx..], out);
+            }
+            out.push(b'}');
+            count + 1
+        }
+        Node::Array { len, count } => {
+            out.push(b'[');
+            let mut idx = 1;
+            for i in 0..len {
+                if i > 0 {
+                    out.push(b',');
+                }
+                idx += write_json(&nodes[idx..], out);
+            }
+            out.push(b']');
+            count + 1
+        }
+    }
+}
+
+/// The text a string column would hold for this value: a string's content, a number's digits,
+/// `true`/`false`, or compact JSON for objects and arrays. `None` for null.
+pub fn text_form(nodes: &[Node], out: &mut Vec<u8>) -> bool {
+    match nodes[0] {
+        Node::String(s) => {
+            out.extend_from_slice(s.as_bytes());
+            true
+        }
+        Node::Static(StaticNode::Null) => false,
+        Node::Static(ref v) => {
+            write_static(v, out);
+            true
+        }
+        _ => {
+            write_json(nodes, out);
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
+        let mut out = Vec::new();
+        let n = write_json(&tape.0, &mut out);
+        assert_eq!(n, tape.0.len());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn writes_compact_json_exactly() {
+        assert_eq!(
+            round_trip(
+                r#"{ "a" : [1, -2, 2.5, true, null, "x\"y\\z\n\u0001é"], "b": {}, "c": [] }"#
+            ),
+            r#"{"a":[1,-2,2.5,true,null,"x\"y\\z\n\u0001é"],"b":{},"c":[]}"#
+        );
+        // .NET ticks above 2^53 stay exact (§d.28); a literal backslash-u stays literal (§d.30).
+        assert_eq!(
+            round_trip(r#"{"t":638754711120000000}"#),
+            r#"{"t":638754711120000000}"#
+        );
+        assert_eq!(round_trip(r#"["CA \\u0026 B"]"#), r#"["CA \\u0026 B"]"#);
+    }
+
+    #[test]
+    fn iterates_fields_and_elements() {
+        let mut bytes = br#"{"a":{"x":[1,2]},"b":[{"y":1},3],"c":"s"}"#.to_vec();
+        let tape = simd_json::to_tape(&mut bytes).unwrap();
+        let keys: Vec<&str> = object_fields(&tape.0, 0).map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        let (_, b) = object_fields(&tape.0, 0).nth(1).unwrap();
+        assert_eq!(array_elements(&tape.0, b).count(), 2);
+    }
+}
