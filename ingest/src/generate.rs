@@ -4,6 +4,10 @@
 //! cardinalities (users, apps, IPs, countries, conditional-access policies), sign-ins of 3–20 KB,
 //! records in time order like a hub delivers them, and a configurable share of §d quirks.
 
+// `J::s` takes `impl AsRef<str>` so that picks from word lists and owned strings both fit;
+// borrowing a temporary there is the clearer spelling.
+#![allow(clippy::needless_borrows_for_generic_args)]
+
 use std::io::Write;
 
 use aad_schemas::json::write_str;
@@ -110,7 +114,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -118,10 +122,10 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
@@ -133,8 +137,8 @@ impl Rng {
         &items[a.min(b)]
     }
     pub fn guid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
+        let a = self.next_u64();
+        let b = self.next_u64();
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             a >> 32,
@@ -616,6 +620,8 @@ pub struct Generator {
     weights: Vec<(&'static str, f64)>,
     total_weight: f64,
     index: u64,
+    /// The record's correlation id, repeated inside `properties` as Entra does.
+    correlation: String,
 }
 
 impl Generator {
@@ -631,11 +637,12 @@ impl Generator {
             weights,
             total_weight,
             index: 0,
+            correlation: String::new(),
         }
     }
 
     fn category(&mut self) -> &'static str {
-        let mut x = (self.rng.next() >> 11) as f64 / (1u64 << 53) as f64 * self.total_weight;
+        let mut x = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * self.total_weight;
         for (c, w) in &self.weights {
             if x < *w {
                 return c;
@@ -730,7 +737,8 @@ impl Generator {
                 },
             );
         }
-        j.s("correlationId", &self.rng.guid());
+        self.correlation = self.rng.guid();
+        j.s("correlationId", &self.correlation);
         if let Some(id) = identity {
             j.s("identity", id);
         }
@@ -835,7 +843,7 @@ impl Generator {
             if interactive {
                 j.s("userAgent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36 Edg/121.0.0.0");
             }
-            j.s("correlationId", &g.rng.guid());
+            j.s("correlationId", &g.correlation);
             j.s("conditionalAccessStatus", if failed { "failure" } else { g.rng.pick(&["success", "notApplied"]) });
             j.s("originalRequestId", &g.rng.guid());
             j.b("isInteractive", interactive);
@@ -889,7 +897,7 @@ impl Generator {
                 "authenticationProcessingDetails",
                 &format!(
                     "[{{\"key\":\"Legacy TLS (TLS 1.0, 1.1, 3DES)\",\"value\":\"False\"}},{{\"key\":\"Is CAE Token\",\"value\":\"False\"}},{{\"key\":\"Oauth Scope Info\",\"value\":\"[\\\"User.Read\\\",\\\"offline_access\\\"]\"}},{{\"key\":\"Azure AD App Authentication Library\",\"value\":{}}}]",
-                    json_str(*g.rng.pick(LIBS))
+                    json_str(g.rng.pick::<&str>(LIBS))
                 ),
             );
             j.raw("authenticationRequirementPolicies", "[{\"requirementProvider\":\"multiConditionalAccess\",\"detail\":\"Conditional Access\"}]");
@@ -976,7 +984,7 @@ impl Generator {
                 } else {
                     Self::location_obj(j, place);
                 }
-                j.s("correlationId", &g.rng.guid())
+                j.s("correlationId", &g.correlation)
                     .s("conditionalAccessStatus", "notApplied")
                     .raw("appliedConditionalAccessPolicies", "[]");
                 j.b("isInteractive", false).s("tokenIssuerType", "AzureAD");
@@ -984,7 +992,7 @@ impl Generator {
                     "authenticationProcessingDetails",
                     &format!(
                         "[{{\"key\":\"Azure AD App Authentication Library\",\"value\":{}}}]",
-                        json_str(*g.rng.pick(LIBS))
+                        json_str(g.rng.pick::<&str>(LIBS))
                     ),
                 );
                 j.n("processingTimeInMilliseconds", 0)
@@ -1022,7 +1030,7 @@ impl Generator {
         let by_app = self.rng.chance(0.3);
         let ip = self.rng.pick(&self.world.ips).clone();
         self.envelope(out, "AuditLogs", op, time, quirk, None, Some(&ip.clone()), Some(&aname.clone()), None, |g, j| {
-            let corr = g.rng.guid();
+            let corr = g.correlation.clone();
             j.s("id", &format!("Directory_{corr}_{}_{}", &g.rng.guid()[..5].to_uppercase(), g.rng.below(900_000_000)));
             j.s("category", category).s("correlationId", &corr).s("result", if g.rng.chance(0.97) { "success" } else { "failure" }).s("resultReason", "");
             j.s("activityDisplayName", op).s("activityDateTime", &iso(time - 2_000_000_000, 7, false, true));
@@ -1209,7 +1217,7 @@ impl Generator {
     fn risk_event(&mut self, out: &mut Vec<u8>, cat: &str, time: i64, quirk: Quirk) {
         let users = cat == "UserRiskEvents";
         let id: String = (0..4)
-            .map(|_| format!("{:016x}", self.rng.next()))
+            .map(|_| format!("{:016x}", self.rng.next_u64()))
             .collect();
         let u = self.rng.pick(&self.world.users);
         let (uid, uname, upn, place) = (

@@ -153,21 +153,19 @@ fn parse_us(b: &[u8]) -> Option<EpochNanos> {
         }
     }
     c.skip_spaces();
-    match (
+    let meridiem = (
         c.peek().map(|x| x.to_ascii_uppercase()),
         c.b.get(c.i + 1).map(|x| x.to_ascii_uppercase()),
-    ) {
-        (Some(ap @ (b'A' | b'P')), Some(b'M')) => {
-            c.i += 2;
-            if hour == 0 || hour > 12 {
-                return None;
-            }
-            hour %= 12;
-            if ap == b'P' {
-                hour += 12;
-            }
+    );
+    if let (Some(ap @ (b'A' | b'P')), Some(b'M')) = meridiem {
+        c.i += 2;
+        if hour == 0 || hour > 12 {
+            return None;
         }
-        _ => {}
+        hour %= 12;
+        if ap == b'P' {
+            hour += 12;
+        }
     }
     c.skip_spaces();
     let offset = c.zone()?;

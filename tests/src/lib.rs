@@ -1,1 +1,175 @@
+//! Test harness for aad-ingest's end-to-end tests: where the shared samples and reference live,
+//! the Python readers (pyarrow, DuckDB) that read the lake back, and running the CLI.
+//!
+//! Every prerequisite is required: a missing one fails the test with what to run, it never
+//! skips. `scripts/test` sets everything up.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aad_ingest::convert::{convert, ConvertOptions, ConvertReport};
+use simd_json::prelude::*;
+use simd_json::OwnedValue;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn dir_from_env(var: &str, default: &str) -> PathBuf {
+    let p = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(default));
+    assert!(
+        p.is_dir(),
+        "{} ({var}) is missing: ../shared must sit beside the repo; run scripts/test",
+        p.display()
+    );
+    p
+}
+
+/// `../shared/samples/entra`, read in place.
+pub fn samples_dir() -> PathBuf {
+    dir_from_env("AAD_SAMPLES", "../shared/samples/entra")
+}
+
+/// `../shared/reference`.
+pub fn reference_dir() -> PathBuf {
+    dir_from_env("AAD_REFERENCE", "../shared/reference")
+}
+
+/// The venv Python with pyarrow and DuckDB (`scripts/setup-python`).
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("AAD_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test (it creates the venv with pyarrow and duckdb)",
+        p.display()
+    );
+    p
+}
+
+fn run_reader(mode: &str, arg: &str) -> OwnedValue {
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/py/read_lake.py"))
+        .args([mode, arg])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "reader {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bytes = out.stdout;
+    simd_json::to_owned_value(&mut bytes).expect("reader prints JSON")
+}
+
+/// A row as column → text (None for null), as DuckDB reads it.
+pub type Row = BTreeMap<String, Option<String>>;
+
+/// Run SQL in DuckDB (TimeZone UTC); values come back as text: timestamps in ISO form.
+pub fn duckdb(sql: &str) -> Vec<Row> {
+    let v = run_reader("query", sql);
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            row.as_object()
+                .expect("row object")
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_str().map(str::to_string)))
+                .collect()
+        })
+        .collect()
+}
+
+/// One column of a Parquet file as pyarrow reads it: (name, Arrow type, Parquet logical type).
+pub fn pyarrow_schema(file: &Path) -> Vec<(String, String, String)> {
+    let v = run_reader("schema", &file.to_string_lossy());
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| {
+                c.get(k)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (s("name"), s("type"), s("logical"))
+        })
+        .collect()
+}
+
+/// Rows and files of a hive directory, counted by pyarrow.dataset.
+pub fn pyarrow_count(dir: &Path) -> (u64, u64) {
+    let v = run_reader("table", &dir.to_string_lossy());
+    (
+        v.get("rows").and_then(|x| x.as_u64()).unwrap(),
+        v.get("files").and_then(|x| x.as_u64()).unwrap(),
+    )
+}
+
+/// Convert with the library into `out`.
+pub fn convert_into(inputs: &[PathBuf], out: &Path) -> ConvertReport {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let opts = ConvertOptions {
+        inputs: inputs
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        out: out.to_string_lossy().into_owned(),
+        ..Default::default()
+    };
+    convert(&opts, rt.handle().clone()).expect("convert")
+}
+
+/// The `aad-ingest` binary built beside the test (cargo builds workspace binaries first).
+pub fn aad_ingest_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("aad-ingest");
+    assert!(
+        bin.is_file(),
+        "{} not built: run scripts/test (cargo build --workspace)",
+        bin.display()
+    );
+    bin
+}
+
+/// Run the CLI; returns (success, stdout, stderr).
+pub fn run_cli(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(aad_ingest_bin())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run aad-ingest");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// All `.parquet` files below `dir`, sorted.
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

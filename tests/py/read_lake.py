@@ -1,0 +1,52 @@
+"""Read an aad-ingest lake with readers that are not ours, for the Rust tests.
+
+  read_lake.py query <sql>      DuckDB; prints the rows as a JSON list of objects, values as text
+  read_lake.py schema <file>    pyarrow; prints [{name, type, logical}] of a Parquet file
+  read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
+"""
+import json
+import sys
+
+
+def text(v):
+    if v is None:
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def main():
+    mode, arg = sys.argv[1], sys.argv[2]
+    if mode == "query":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone='UTC'")
+        cur = con.execute(arg)
+        names = [d[0] for d in cur.description]
+        rows = [{n: text(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+        print(json.dumps(rows))
+    elif mode == "schema":
+        import pyarrow.parquet as pq
+
+        f = pq.ParquetFile(arg)
+        arrow = f.schema_arrow
+        out = []
+        for i, col in enumerate(f.schema):
+            logical = col.logical_type.type if col.logical_type is not None else "NONE"
+            out.append({"name": col.name, "type": str(arrow.field(i).type), "logical": str(logical)})
+        print(json.dumps(out))
+    elif mode == "table":
+        import pyarrow.dataset as ds
+
+        d = ds.dataset(arg, format="parquet", partitioning="hive")
+        print(json.dumps({"rows": d.count_rows(), "files": len(d.files)}))
+    else:
+        sys.exit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main()

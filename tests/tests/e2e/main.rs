@@ -1,0 +1,6 @@
+//! End-to-end tests: one test binary (linking the whole stack once), one module per concern.
+
+mod columns;
+mod lake;
+mod lossless;
+mod samples;
