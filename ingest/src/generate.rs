@@ -598,6 +598,7 @@ enum Quirk {
     NullCaller,
     LaShaped,
     DriftField,
+    AudienceStrings,
 }
 
 const QUIRKS: &[Quirk] = &[
@@ -610,6 +611,7 @@ const QUIRKS: &[Quirk] = &[
     Quirk::NullCaller,
     Quirk::LaShaped,
     Quirk::DriftField,
+    Quirk::AudienceStrings,
 ];
 
 /// Writes records one by one.
@@ -903,7 +905,8 @@ impl Generator {
             j.raw("authenticationRequirementPolicies", "[{\"requirementProvider\":\"multiConditionalAccess\",\"detail\":\"Conditional Access\"}]");
             j.raw("networkLocationDetails", "[{\"networkType\":\"trustedNamedLocation\",\"networkNames\":[\"HQ\"]}]");
             j.raw("sessionLifetimePolicies", "[]");
-            if g.rng.chance(0.5) {
+            // The list-of-strings form is a quirk (§d.24): it breaks schema-inferring readers.
+            if quirk != Quirk::AudienceStrings {
                 j.raw("conditionalAccessAudiences", &format!("[{{\"applicationId\":\"{}\",\"audienceReasons\":\"none\"}}]", g.rng.guid()));
             } else {
                 j.raw("conditionalAccessAudiences", &format!("[\"{}\"]", g.rng.guid()));
@@ -1382,6 +1385,7 @@ mod tests {
         let opts = GenerateOptions {
             records: 2000,
             quirk_share: 0.5,
+            records_per_message: 10,
             ..Default::default()
         };
         let report = generate(&opts, &mut out).unwrap();

@@ -12,6 +12,11 @@ use aad_schemas::SchemaOptions;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// mimalloc keeps freed pages for reuse: the Parquet writer allocates (and frees) compression
+/// contexts per column chunk, which with the system allocator costs a page fault storm.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "aad-ingest",
@@ -53,11 +58,11 @@ struct LakeArgs {
     /// Roll files at about this many MiB.
     #[arg(long, default_value_t = 256)]
     file_mib: usize,
-    /// Close row groups at this many MiB (encoded).
-    #[arg(long, default_value_t = 64)]
+    /// Encode a row group once this many MiB of rows wait for a file.
+    #[arg(long, default_value_t = 32)]
     row_group_mib: usize,
-    /// Bound on encoded row groups held in memory, MiB.
-    #[arg(long, default_value_t = 128)]
+    /// Bound on rows waiting to be encoded across all open files, MiB.
+    #[arg(long, default_value_t = 96)]
     memory_mib: usize,
     /// zstd level (1 fastest … 22 smallest).
     #[arg(long, default_value_t = 1)]
@@ -120,7 +125,15 @@ struct QuickstartArgs {
     out: String,
 }
 
+/// mimalloc option index of `purge_delay` (v3 `mi_option_e`).
+const MI_OPTION_PURGE_DELAY: i32 = 15;
+
 fn main() {
+    // Keep freed pages for a second before returning them: encoding allocates and frees the same
+    // large buffers (zstd contexts, page buffers) for every column chunk, and returning them at
+    // once (the 10 ms default) makes every row group fault its memory in again.
+    // SAFETY: called before any other thread exists; the option is a plain integer.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")

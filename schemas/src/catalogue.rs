@@ -65,6 +65,10 @@ pub struct Column {
     pub la_type: LaType,
     /// Sources in priority order, the column's own top-level name last but one, derived last.
     pub sources: Vec<Source>,
+    /// Values are JSON documents (`dynamic`, or a `string` column Log Analytics fills with
+    /// serialized objects or arrays): large and nearly all distinct, so writers skip dictionaries
+    /// and statistics for them.
+    pub holds_json: bool,
 }
 
 /// Identifies a table in the catalogue (index into [`Catalogue::tables`]).
@@ -223,12 +227,40 @@ fn column(decl: &Decl) -> Column {
             .unwrap_or(sources.len());
         sources.insert(at, own);
     }
+    let holds_json = decl.la_type == LaType::Dynamic || JSON_TEXT_COLUMNS.contains(&decl.name);
     Column {
         name: decl.name,
         la_type: decl.la_type,
         sources,
+        holds_json,
     }
 }
+
+/// `string` columns whose values are serialized objects or arrays (reference §c: "string
+/// (serialized JSON) even in SigninLogs").
+const JSON_TEXT_COLUMNS: &[&str] = &[
+    "AppliedConditionalAccessPolicies",
+    "AuthenticationContextClassReferences",
+    "AuthenticationDetails",
+    "AuthenticationProcessingDetails",
+    "AuthenticationRequirementPolicies",
+    "ConditionalAccessPolicies",
+    "DeviceDetail",
+    "InitiatedBy",
+    "LocationDetails",
+    "MfaDetail",
+    "ModifiedProperties",
+    "NetworkLocationDetails",
+    "ProvisioningStatusInfo",
+    "ProvisioningSteps",
+    "ServicePrincipal",
+    "SessionLifetimePolicies",
+    "SourceIdentity",
+    "SourceSystem",
+    "Status",
+    "TargetIdentity",
+    "TargetSystem",
+];
 
 // Sources shared by many tables.
 const TIME: &[Source] = &[

@@ -59,14 +59,33 @@ const ESCAPE: [bool; 256] = {
     t
 };
 
-/// Append `s` as a JSON string literal.
+/// Whether any of the 8 bytes in `w` needs escaping: `"`, `\\` or a control byte (< 0x20).
+#[inline(always)]
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64)) | below_space) != 0
+}
+
+/// Append `s` as a JSON string literal. Scans eight bytes at a time: most values need no escape.
 #[inline]
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 8 <= bytes.len() {
+            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+            if !needs_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         if ESCAPE[b as usize] {
             out.extend_from_slice(&bytes[start..i]);
             match b {
@@ -89,6 +108,7 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
             }
             start = i + 1;
         }
+        i += 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
@@ -203,6 +223,19 @@ mod tests {
             r#"{"t":638754711120000000}"#
         );
         assert_eq!(round_trip(r#"["CA \\u0026 B"]"#), r#"["CA \\u0026 B"]"#);
+        // Escapes at every offset of the 8-byte scan.
+        for at in 0..17 {
+            let mut s = "abcdefghijklmnopq".to_string();
+            s.insert(at, '"');
+            s.insert(at, '\u{1f}');
+            let mut out = Vec::new();
+            write_str(&s, &mut out);
+            let expected = format!(
+                "\"{}\"",
+                s.replace('"', "\\\"").replace('\u{1f}', "\\u001f")
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
     }
 
     #[test]

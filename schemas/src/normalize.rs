@@ -575,3 +575,186 @@ fn push_position<'a>(
         (c, None) => c.push_null(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
+    use arrow_array::{Array, RecordBatch};
+
+    use super::*;
+    use crate::decode::Decoder;
+    use crate::time::format_rfc3339;
+
+    /// Normalize one message; returns (table, batch) of its single row and the stats.
+    fn one(json: &str) -> (&'static str, RecordBatch, NormalizeStats) {
+        let mut decoder = Decoder::default();
+        let mut normalizer = Normalizer::new(SchemaOptions::default());
+        let mut set = BatchSet::new(SchemaOptions::default());
+        let mut rejected = Vec::new();
+        let ctx = MessageContext {
+            source: "t",
+            partition: None,
+            sequence: 1,
+            enqueued: None,
+        };
+        decoder.message(
+            json.as_bytes(),
+            &ctx,
+            &mut normalizer,
+            &mut set,
+            &mut rejected,
+        );
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let mut batches = set.finish();
+        assert_eq!(batches.len(), 1);
+        let (t, _, b) = batches.remove(0);
+        (Catalogue::get().table(t).name, b, normalizer.stats)
+    }
+
+    fn text(b: &RecordBatch, col: &str) -> Option<String> {
+        let c = b
+            .column_by_name(col)
+            .unwrap_or_else(|| panic!("no column {col}"));
+        (!c.is_null(0)).then(|| c.as_string::<i32>().value(0).to_string())
+    }
+
+    fn time(b: &RecordBatch, col: &str) -> String {
+        let v = b
+            .column_by_name(col)
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(0);
+        format_rfc3339(v * 1000)
+    }
+
+    #[test]
+    fn level_duration_and_result_type_in_every_form() {
+        let (t, b, s) = one(
+            r#"{"time":"2025-11-14T01:48:53Z","category":"ServicePrincipalSignInLogs","level":"Informational","durationMs":"0","resultType":7000215,"properties":{"id":"x"}}"#,
+        );
+        assert_eq!(t, "AADServicePrincipalSignInLogs");
+        assert_eq!(text(&b, "Level").as_deref(), Some("Informational"));
+        assert_eq!(text(&b, "ResultType").as_deref(), Some("7000215"));
+        assert_eq!(
+            b.column_by_name("DurationMs")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .value(0),
+            0
+        );
+        assert_eq!(text(&b, "AdditionalFields"), None);
+        assert_eq!(s.tables[2].uncoerced, 0);
+
+        let (_, b, _) = one(r#"{"time":"2025-11-14T01:48:53Z","category":"SignInLogs","Level":4}"#);
+        assert_eq!(text(&b, "Level").as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn a_value_that_does_not_coerce_is_kept_and_counted_not_nulled() {
+        let (t, b, s) = one(
+            r#"{"time":"2025-01-01T00:00:00Z","category":"AuditLogs","durationMs":"14.2187","properties":{"activityDateTime":"yesterday"}}"#,
+        );
+        assert_eq!(t, "AuditLogs");
+        assert!(b.column_by_name("DurationMs").unwrap().is_null(0));
+        assert!(b.column_by_name("ActivityDateTime").unwrap().is_null(0));
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"durationMs":"14.2187","properties":{"activityDateTime":"yesterday"}}"#)
+        );
+        let audit = Catalogue::get().by_name("AuditLogs").unwrap().id.0 as usize;
+        assert_eq!(s.tables[audit].uncoerced, 2);
+        assert_eq!(s.tables[audit].with_additional, 1);
+    }
+
+    #[test]
+    fn log_analytics_shaped_record_without_time_falls_back_to_created() {
+        let (t, b, _) = one(
+            r#"{"Category":"ServicePrincipalSignInLogs","CorrelationId":"c","CreatedDateTime":"2025-07-01T10:45:17.5824212Z","DurationMs":0,"TenantId":"w","Agent":"{\"agentType\":\"notAgentic\"}"}"#,
+        );
+        assert_eq!(t, "AADServicePrincipalSignInLogs");
+        assert_eq!(time(&b, "TimeGenerated"), "2025-07-01T10:45:17.5824210Z");
+        assert_eq!(text(&b, "CorrelationId").as_deref(), Some("c"));
+        assert_eq!(text(&b, "TenantId").as_deref(), Some("w"));
+        assert_eq!(
+            text(&b, "Category").as_deref(),
+            Some("ServicePrincipalSignInLogs")
+        );
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"Agent":"{\"agentType\":\"notAgentic\"}"}"#)
+        );
+    }
+
+    #[test]
+    fn duplicates_that_agree_are_not_kept_twice_and_those_that_differ_are() {
+        let (_, b, _) = one(
+            r#"{"time":"2022-01-24T05:10:14.1875602Z","category":"SignInLogs","correlationId":"a","callerIpAddress":"1.2.3.4","properties":{"correlationId":"a","ipAddress":"5.6.7.8","createdDateTime":"2022-01-24T05:10:14.1875602+00:00","userId":null}}"#,
+        );
+        assert_eq!(text(&b, "CorrelationId").as_deref(), Some("a"));
+        assert_eq!(text(&b, "IPAddress").as_deref(), Some("1.2.3.4"));
+        assert_eq!(time(&b, "CreatedDateTime"), "2022-01-24T05:10:14.1875600Z");
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"properties":{"ipAddress":"5.6.7.8"}}"#)
+        );
+        assert_eq!(text(&b, "UserId"), None);
+    }
+
+    #[test]
+    fn unknown_category_keeps_the_raw_record_and_big_integers_stay_exact() {
+        let (t, b, _) = one(
+            r#"{"time":"2026-01-01T00:00:00Z","category":"NetworkAccessTrafficLogs","properties":{"ticks":638754711120000000}}"#,
+        );
+        assert_eq!(t, "UnknownCategoryLogs");
+        assert_eq!(
+            text(&b, "Category").as_deref(),
+            Some("NetworkAccessTrafficLogs")
+        );
+        assert_eq!(
+            text(&b, "RawRecord").as_deref(),
+            Some(
+                r#"{"time":"2026-01-01T00:00:00Z","category":"NetworkAccessTrafficLogs","properties":{"ticks":638754711120000000}}"#
+            )
+        );
+        assert_eq!(text(&b, "AdditionalFields"), None);
+
+        let (_, b, _) = one(
+            r#"{"time":"2024-01-01T00:00:00Z","category":"MicrosoftGraphActivityLogs","properties":{"__UDI_RequiredFields_EventTime":638754711120000000,"clientAuthMethod":"2"}}"#,
+        );
+        assert_eq!(
+            b.column_by_name("ClientAuthMethod")
+                .unwrap()
+                .as_primitive::<Int32Type>()
+                .value(0),
+            2
+        );
+        let extra = text(&b, "AdditionalFields").unwrap();
+        assert!(
+            extra.contains(r#""__UDI_RequiredFields_EventTime":638754711120000000"#),
+            "{extra}"
+        );
+    }
+
+    #[test]
+    fn an_alias_category_is_kept_and_the_tenant_comes_from_resource_id() {
+        let (t, b, _) = one(
+            r#"{"time":"2024-01-01T00:00:00Z","category":"MicrosoftServicePrincipalSignInLogs","resourceId":"/TENANTS/ABC/PROVIDERS/MICROSOFT.AADIAM"}"#,
+        );
+        assert_eq!(t, "AADServicePrincipalSignInLogs");
+        assert_eq!(
+            text(&b, "Category").as_deref(),
+            Some("MicrosoftServicePrincipalSignInLogs")
+        );
+        assert_eq!(text(&b, "TenantId").as_deref(), Some("ABC"));
+        assert_eq!(
+            text(&b, "ResourceGroup").as_deref(),
+            Some("MICROSOFT.AADIAM")
+        );
+        // resourceId has no column in this table: it stays, verbatim.
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"resourceId":"/TENANTS/ABC/PROVIDERS/MICROSOFT.AADIAM"}"#)
+        );
+    }
+}

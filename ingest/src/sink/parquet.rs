@@ -3,9 +3,11 @@
 //! source position of their first row, so that a rerun over the same input replaces files
 //! instead of adding duplicates.
 //!
-//! Encoding runs on the rayon pool, one open file per task; bytes stream to the object store
-//! through a small buffer, so memory is bounded by the row groups in progress (kept under
-//! `memory_budget` by flushing the largest) plus one upload buffer per open file.
+//! Rows wait as Arrow batches until a row group's worth has gathered (or the memory budget says
+//! so); then the row group is encoded in one go on the rayon pool, one file per task. A Parquet
+//! column writer (dictionary, page buffers, zstd contexts) therefore lives only while its row
+//! group is encoded, not for as long as a file is open: memory is bounded by the waiting batches
+//! (`memory_budget`) plus encoded bytes on their way to the object store.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use object_store::path::Path;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use tokio::io::AsyncWriteExt;
@@ -33,9 +36,9 @@ use crate::store::Location;
 pub struct LakeOptions {
     /// Close a file once it holds about this many bytes.
     pub target_file_bytes: usize,
-    /// Close a row group once its encoded size reaches this.
+    /// Encode a row group once this many bytes of Arrow data wait for a file.
     pub row_group_bytes: usize,
-    /// Bound on the encoded row groups held in memory across all open files.
+    /// Bound on the Arrow data waiting across all open files; past it the largest is encoded.
     pub memory_budget: usize,
     pub zstd_level: i32,
 }
@@ -44,12 +47,25 @@ impl Default for LakeOptions {
     fn default() -> Self {
         LakeOptions {
             target_file_bytes: 256 << 20,
-            row_group_bytes: 64 << 20,
-            memory_budget: 128 << 20,
+            row_group_bytes: 32 << 20,
+            memory_budget: 96 << 20,
             zstd_level: 1,
         }
     }
 }
+
+/// Identifier columns: nearly every value distinct, so a dictionary only costs time.
+const PLAIN_COLUMNS: &[&str] = &[
+    "Id",
+    "CorrelationId",
+    "UniqueTokenIdentifier",
+    "OriginalRequestId",
+    "RequestId",
+    "ClientRequestId",
+    "OperationId",
+    "SignInActivityId",
+    "ChangeId",
+];
 
 /// A file the lake writer completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +79,8 @@ pub struct WrittenFile {
 /// Bytes from the Parquet encoder to the object store, in parts of `PART` bytes.
 struct Upload {
     buf: Vec<u8>,
+    /// Bytes written so far (the file's size once finished).
+    written: u64,
     out: BufWriter,
     rt: Handle,
 }
@@ -95,6 +113,7 @@ impl Upload {
 impl Write for Upload {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(data);
+        self.written += data.len() as u64;
         if self.buf.len() >= PART {
             self.send()?;
         }
@@ -109,17 +128,35 @@ struct OpenFile {
     path: Path,
     table: TableId,
     writer: ArrowWriter<Upload>,
+    /// Batches not yet encoded, and their Arrow size.
+    pending: Vec<RecordBatch>,
+    pending_bytes: usize,
     rows: u64,
     last_write: u64,
 }
 
 impl OpenFile {
-    fn close(self) -> Result<WrittenFile> {
-        let bytes = self.writer.bytes_written() as u64;
+    /// Encode the waiting batches as one row group.
+    fn encode(&mut self) -> Result<()> {
+        for b in self.pending.drain(..) {
+            self.writer
+                .write(&b)
+                .with_context(|| format!("encoding {}", self.path))?;
+        }
+        self.writer
+            .flush()
+            .with_context(|| format!("writing {}", self.path))?;
+        self.pending_bytes = 0;
+        Ok(())
+    }
+
+    fn close(mut self) -> Result<WrittenFile> {
+        self.encode()?;
         let upload = self
             .writer
             .into_inner()
             .with_context(|| format!("finishing {}", self.path))?;
+        let bytes = upload.written;
         upload
             .finish()
             .with_context(|| format!("uploading {}", self.path))?;
@@ -137,7 +174,8 @@ pub struct LakeWriter {
     location: Location,
     rt: Handle,
     options: LakeOptions,
-    props: WriterProperties,
+    /// Writer properties per table: dictionaries and statistics only where they pay.
+    props: FxHashMap<TableId, WriterProperties>,
     open: FxHashMap<(TableId, i64), OpenFile>,
     writes: u64,
     pub written: Vec<WrittenFile>,
@@ -154,13 +192,28 @@ pub fn partition_dir(table: &str, hour: i64) -> String {
 
 impl LakeWriter {
     pub fn new(location: Location, rt: Handle, options: LakeOptions) -> Result<Self> {
-        let props = WriterProperties::builder()
+        let base = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level)?))
-            .set_max_row_group_bytes(Some(options.row_group_bytes))
-            .set_max_row_group_row_count(Some(1 << 20))
+            .set_max_row_group_row_count(None)
+            .set_max_row_group_bytes(None)
             .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")));
+        let props = Catalogue::get()
+            .tables
+            .iter()
+            .map(|t| {
+                let json = t.columns.iter().filter(|c| c.holds_json).map(|c| c.name);
+                let plain = json
+                    .chain(PLAIN_COLUMNS.iter().copied())
+                    .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD]);
+                let props = plain.fold(base.clone(), |b, name| {
+                    let path = ColumnPath::from(name);
+                    b.set_column_dictionary_enabled(path.clone(), false)
+                        .set_column_statistics_enabled(path, EnabledStatistics::None)
+                });
+                (t.id, props.build())
+            })
+            .collect();
         Ok(LakeWriter {
             location,
             rt,
@@ -183,7 +236,7 @@ impl LakeWriter {
         batches: Vec<(TableId, i64, RecordBatch)>,
     ) -> Result<()> {
         self.writes += 1;
-        let mut pending: FxHashMap<(TableId, i64), Vec<RecordBatch>> = FxHashMap::default();
+        let writes = self.writes;
         for (table, hour, batch) in batches {
             if batch.num_rows() == 0 {
                 continue;
@@ -192,63 +245,50 @@ impl LakeWriter {
                 let file = self.create(source_id, table, hour, &batch)?;
                 self.open.insert((table, hour), file);
             }
-            pending.entry((table, hour)).or_default().push(batch);
+            let file = self.open.get_mut(&(table, hour)).expect("opened above");
+            file.last_write = writes;
+            file.rows += batch.num_rows() as u64;
+            file.pending_bytes += batch.get_array_memory_size();
+            file.pending.push(batch);
         }
-        let mut work: Vec<(&mut OpenFile, Vec<RecordBatch>)> = self
+
+        // Encode full row groups, and the largest waiting ones while over the memory budget.
+        let mut held: usize = self.held_bytes();
+        let mut by_size: Vec<(usize, (TableId, i64))> = self
+            .open
+            .iter()
+            .map(|(k, f)| (f.pending_bytes, *k))
+            .collect();
+        by_size.sort_unstable_by(|a, b| b.cmp(a));
+        let mut encode = Vec::new();
+        for (bytes, key) in by_size {
+            if bytes > 0
+                && (bytes >= self.options.row_group_bytes || held > self.options.memory_budget)
+            {
+                encode.push(key);
+                held -= bytes;
+            }
+        }
+        let mut work: Vec<&mut OpenFile> = self
             .open
             .iter_mut()
-            .filter_map(|(k, f)| pending.remove(k).map(|b| (f, b)))
+            .filter(|(k, _)| encode.contains(k))
+            .map(|(_, f)| f)
             .collect();
-        let writes = self.writes;
-        work.par_iter_mut()
-            .try_for_each(|(file, batches)| -> Result<()> {
-                file.last_write = writes;
-                for b in batches.iter() {
-                    file.writer
-                        .write(b)
-                        .with_context(|| format!("encoding {}", file.path))?;
-                    file.rows += b.num_rows() as u64;
-                }
-                Ok(())
-            })?;
-        drop(work);
+        work.par_iter_mut().try_for_each(|f| f.encode())?;
 
         // Roll files that reached their size, and close those whose hour has passed.
-        let writes = self.writes;
         let full: Vec<_> = self
             .open
             .iter()
             .filter(|(_, f)| {
-                f.writer.bytes_written() + f.writer.in_progress_size()
-                    >= self.options.target_file_bytes
+                f.writer.bytes_written() >= self.options.target_file_bytes
                     || writes - f.last_write >= IDLE_WRITES
             })
             .map(|(k, _)| *k)
             .collect();
         let closing: Vec<OpenFile> = full.iter().filter_map(|k| self.open.remove(k)).collect();
-        self.close_files(closing)?;
-
-        // Keep encoded row groups in memory under the budget.
-        let mut held: usize = self
-            .open
-            .values()
-            .map(|f| f.writer.in_progress_size())
-            .sum();
-        while held > self.options.memory_budget {
-            let Some(f) = self
-                .open
-                .values_mut()
-                .max_by_key(|f| f.writer.in_progress_size())
-            else {
-                break;
-            };
-            let size = f.writer.in_progress_size();
-            f.writer
-                .flush()
-                .with_context(|| format!("writing {}", f.path))?;
-            held -= size;
-        }
-        Ok(())
+        self.close_files(closing)
     }
 
     fn create(
@@ -269,6 +309,7 @@ impl LakeWriter {
         ));
         let upload = Upload {
             buf: Vec::new(),
+            written: 0,
             out: BufWriter::with_capacity(
                 Arc::clone(&self.location.store),
                 path.clone(),
@@ -276,11 +317,14 @@ impl LakeWriter {
             ),
             rt: self.rt.clone(),
         };
-        let writer = ArrowWriter::try_new(upload, first.schema(), Some(self.props.clone()))?;
+        let writer =
+            ArrowWriter::try_new(upload, first.schema(), Some(self.props[&table].clone()))?;
         Ok(OpenFile {
             path,
             table,
             writer,
+            pending: Vec::new(),
+            pending_bytes: 0,
             rows: 0,
             last_write: self.writes,
         })
@@ -301,11 +345,8 @@ impl LakeWriter {
         self.close_files(files)
     }
 
-    /// Bytes of encoded row groups held in memory.
+    /// Bytes of Arrow data waiting to be encoded.
     pub fn held_bytes(&self) -> usize {
-        self.open
-            .values()
-            .map(|f| f.writer.in_progress_size())
-            .sum()
+        self.open.values().map(|f| f.pending_bytes).sum()
     }
 }
