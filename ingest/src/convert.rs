@@ -196,6 +196,9 @@ fn convert_input(
         ..Default::default()
     };
     let mut dead: Vec<DeadLetter> = Vec::new();
+    // While one window is decoded and normalized, the previous one is encoded: both cores stay
+    // busy, and windows still reach the lake in order.
+    let mut previous: Vec<(TableId, i64, RecordBatch)> = Vec::new();
     loop {
         let mut window = Vec::with_capacity(opts.window_chunks);
         while window.len() < opts.window_chunks {
@@ -207,15 +210,29 @@ fn convert_input(
         if window.is_empty() {
             break;
         }
-        let outputs: Vec<ChunkOutput> = window
-            .par_iter()
-            .map_init(
-                || (Decoder::default(), Normalizer::new(opts.schema)),
-                |(decoder, normalizer), chunk| process(decoder, normalizer, &input.source, chunk),
-            )
-            .collect();
+        let to_write = std::mem::take(&mut previous);
+        let (outputs, written) = rayon::join(
+            || -> Vec<ChunkOutput> {
+                window
+                    .par_iter()
+                    .map_init(
+                        || (Decoder::default(), Normalizer::new(opts.schema)),
+                        |(decoder, normalizer), chunk| {
+                            process(decoder, normalizer, &input.source, chunk)
+                        },
+                    )
+                    .collect()
+            },
+            || {
+                if to_write.is_empty() {
+                    Ok(())
+                } else {
+                    lake.write(source_id, to_write)
+                }
+            },
+        );
+        written?;
         drop(window);
-        let mut batches = Vec::new();
         for out in outputs {
             report.bytes += out.bytes;
             report.records += out.outcome.records;
@@ -223,10 +240,12 @@ fn convert_input(
             report.dead_letters += out.outcome.rejected;
             tables.merge(&out.stats);
             dead.extend(out.dead);
-            batches.extend(out.batches);
+            previous.extend(out.batches);
             bar.inc(out.bytes);
         }
-        lake.write(source_id, batches)?;
+    }
+    if !previous.is_empty() {
+        lake.write(source_id, previous)?;
     }
     lake.close_all()?;
     let name = format!("{source_id:016x}");

@@ -59,10 +59,10 @@ struct LakeArgs {
     #[arg(long, default_value_t = 256)]
     file_mib: usize,
     /// Encode a row group once this many MiB of rows wait for a file.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 24)]
     row_group_mib: usize,
     /// Bound on rows waiting to be encoded across all open files, MiB.
-    #[arg(long, default_value_t = 96)]
+    #[arg(long, default_value_t = 64)]
     memory_mib: usize,
     /// zstd level (1 fastest … 22 smallest).
     #[arg(long, default_value_t = 1)]
@@ -134,6 +134,13 @@ fn main() {
     // once (the 10 ms default) makes every row group fault its memory in again.
     // SAFETY: called before any other thread exists; the option is a plain integer.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    // Transparent huge pages turn every fresh page into a 2 MiB zeroing: measured slower and
+    // ~50 MB more peak RSS. Only affects this process; failure just leaves THP on.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")

@@ -17,6 +17,8 @@ pub struct Location {
     /// What the user gave, for messages (never contains a secret: credentials come from the
     /// environment, not the URL).
     pub display: String,
+    /// A local directory: uploads need no minimum part size.
+    pub is_local: bool,
 }
 
 impl Location {
@@ -58,6 +60,7 @@ pub fn open(target: &str) -> Result<Location> {
             store: Arc::from(store),
             prefix,
             display: target.to_string(),
+            is_local: false,
         });
     }
     local(target, target)
@@ -72,6 +75,7 @@ fn local(dir: &str, display: &str) -> Result<Location> {
         store: Arc::new(fs),
         prefix: Path::default(),
         display: display.to_string(),
+        is_local: true,
     })
 }
 

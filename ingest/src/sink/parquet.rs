@@ -47,8 +47,8 @@ impl Default for LakeOptions {
     fn default() -> Self {
         LakeOptions {
             target_file_bytes: 256 << 20,
-            row_group_bytes: 32 << 20,
-            memory_budget: 96 << 20,
+            row_group_bytes: 24 << 20,
+            memory_budget: 64 << 20,
             zstd_level: 1,
         }
     }
@@ -88,8 +88,10 @@ struct Upload {
 /// Bytes gathered before handing them to the object store's writer.
 const PART: usize = 1 << 20;
 /// The object store's writer holds this much before it switches from one put to a multipart
-/// upload (5 MiB is the smallest part S3 accepts).
+/// upload: 5 MiB is the smallest part S3 accepts; a local directory takes any part size, so
+/// bytes go on to the file sooner and open files hold less memory.
 const UPLOAD_CAPACITY: usize = 5 << 20;
+const LOCAL_UPLOAD_CAPACITY: usize = 256 << 10;
 /// A file that received no rows for this many writes is closed: inputs arrive roughly in time
 /// order, so its hour is over. Counted in writes, not threads, so reruns split files alike.
 const IDLE_WRITES: u64 = 4;
@@ -313,7 +315,11 @@ impl LakeWriter {
             out: BufWriter::with_capacity(
                 Arc::clone(&self.location.store),
                 path.clone(),
-                UPLOAD_CAPACITY,
+                if self.location.is_local {
+                    LOCAL_UPLOAD_CAPACITY
+                } else {
+                    UPLOAD_CAPACITY
+                },
             ),
             rt: self.rt.clone(),
         };

@@ -105,14 +105,17 @@ impl Chunk {
             .whole_document
             .then_some((self.first_line, self.data.as_slice()));
         let lines = (!self.whole_document).then(|| {
-            self.data
-                .split(|&b| b == b'\n')
-                .enumerate()
-                .filter_map(move |(i, line)| {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    (!line.iter().all(u8::is_ascii_whitespace))
-                        .then_some((self.first_line + i as u64, line))
-                })
+            let data = self.data.as_slice();
+            let ends = memchr::memchr_iter(b'\n', data)
+                .chain((!data.ends_with(b"\n")).then_some(data.len()));
+            let mut start = 0;
+            ends.enumerate().filter_map(move |(i, end)| {
+                let line = &data[start..end];
+                start = end + 1;
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                (!line.iter().all(u8::is_ascii_whitespace))
+                    .then_some((self.first_line + i as u64, line))
+            })
         });
         whole.into_iter().chain(lines.into_iter().flatten())
     }
@@ -206,7 +209,7 @@ impl ChunkReader {
         let cut = if self.eof {
             self.carry.len()
         } else {
-            match self.carry.iter().rposition(|&b| b == b'\n') {
+            match memchr::memrchr(b'\n', &self.carry) {
                 Some(i) => i + 1,
                 None => {
                     // One line longer than a chunk: keep reading until it ends.
@@ -224,7 +227,7 @@ impl ChunkReader {
         let rest = self.carry.split_off(cut);
         let data = std::mem::replace(&mut self.carry, rest);
         let first_line = self.next_line;
-        self.next_line += data.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.next_line += memchr::memchr_iter(b'\n', &data).count() as u64;
         Ok(Some(Chunk {
             first_line,
             data,
