@@ -25,6 +25,7 @@ DUCKDB = r"""
 import duckdb, sys
 src, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute(f"COPY (SELECT unnest(records) AS record FROM read_json('{src}', format='newline_delimited', maximum_object_size=16777216)) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
 print(con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0])
 """
@@ -103,9 +104,9 @@ def main():
     secs, rss, out = run([os.path.join(BIN, "aad-ingest"), "convert", corpus, "--out", lake])
     results["aad-ingest"] = (secs, rss, aad_rows(out))
     secs, rss, out = run([PY, "-c", DUCKDB, corpus, os.path.join(a.dir, "duckdb.parquet")])
-    results["duckdb"] = (secs, rss, int(out.strip()))
+    results["duckdb"] = (secs, rss, int(out.split()[-1]))
     secs, rss, out = run([PY, "-c", PYARROW, corpus, os.path.join(a.dir, "pyarrow.parquet")])
-    results["pyarrow"] = (secs, rss, int(out.strip()))
+    results["pyarrow"] = (secs, rss, int(out.split()[-1]))
 
     rows = {r[2] for r in results.values()}
     print(f"\n{'tool':<12} {'seconds':>8} {'MB/s':>8} {'peak RSS MiB':>13} {'rows':>10}")
