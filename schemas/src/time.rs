@@ -69,6 +69,20 @@ impl<'a> Cursor<'a> {
         }
         Some(nanos)
     }
+    /// `H[H]:MM[:SS[.f…]]`: (hour, minute, second, nanoseconds).
+    fn clock(&mut self) -> Option<(u32, u32, u32, u32)> {
+        let hour = self.digits(1, 2)?;
+        self.eat(b':').then_some(())?;
+        let minute = self.digits(2, 2)?;
+        let (mut second, mut nanos) = (0, 0);
+        if self.eat(b':') {
+            second = self.digits(2, 2)?;
+            if self.eat(b'.') || self.eat(b',') {
+                nanos = self.fraction()?;
+            }
+        }
+        Some((hour, minute, second, nanos))
+    }
     fn skip_spaces(&mut self) {
         while self.peek() == Some(b' ') {
             self.i += 1;
@@ -114,17 +128,7 @@ fn parse_iso(b: &[u8]) -> Option<EpochNanos> {
     if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
         return None;
     }
-    let hour = c.digits(1, 2)?;
-    c.eat(b':').then_some(())?;
-    let minute = c.digits(2, 2)?;
-    let mut second = 0;
-    let mut nanos = 0;
-    if c.eat(b':') {
-        second = c.digits(2, 2)?;
-        if c.eat(b'.') || c.eat(b',') {
-            nanos = c.fraction()?;
-        }
-    }
+    let (hour, minute, second, nanos) = c.clock()?;
     c.skip_spaces();
     let offset = c.zone()?;
     if !c.done() {
@@ -141,17 +145,7 @@ fn parse_us(b: &[u8]) -> Option<EpochNanos> {
     c.eat(b'/').then_some(())?;
     let year = c.digits(4, 4)? as i64;
     c.skip_spaces();
-    let mut hour = c.digits(1, 2)?;
-    c.eat(b':').then_some(())?;
-    let minute = c.digits(2, 2)?;
-    let mut second = 0;
-    let mut nanos = 0;
-    if c.eat(b':') {
-        second = c.digits(2, 2)?;
-        if c.eat(b'.') {
-            nanos = c.fraction()?;
-        }
-    }
+    let (mut hour, minute, second, nanos) = c.clock()?;
     c.skip_spaces();
     let meridiem = (
         c.peek().map(|x| x.to_ascii_uppercase()),
