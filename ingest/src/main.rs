@@ -141,6 +141,14 @@ fn main() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+    // zstd (C) allocates its contexts with the C allocator, one pair per Parquet column chunk:
+    // keep those blocks in the heap instead of an mmap/munmap (and TLB shootdown) each time.
+    #[cfg(target_os = "linux")]
+    // SAFETY: mallopt takes plain integers; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")

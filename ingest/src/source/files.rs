@@ -179,15 +179,17 @@ impl ChunkReader {
         Ok(())
     }
 
-    /// Read until `carry` holds at least `want` bytes or the input ends.
+    /// Read until `carry` holds at least `want` bytes or the input ends. Reads straight into
+    /// the buffer's spare capacity: no zeroed staging buffer, no second copy.
     fn fill(&mut self, want: usize) -> Result<()> {
-        let mut buf = vec![0u8; 1 << 20];
         while !self.eof && self.carry.len() < want {
-            let n = self.reader.read(&mut buf)?;
-            if n == 0 {
+            let need = want - self.carry.len();
+            self.carry.reserve(need);
+            let n = (&mut self.reader)
+                .take(need as u64)
+                .read_to_end(&mut self.carry)?;
+            if n < need {
                 self.eof = true;
-            } else {
-                self.carry.extend_from_slice(&buf[..n]);
             }
         }
         Ok(())
