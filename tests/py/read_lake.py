@@ -3,6 +3,8 @@
   read_lake.py query <sql>      DuckDB; prints the rows as a JSON list of objects, values as text
   read_lake.py schema <file>    pyarrow; prints [{name, type, logical}] of a Parquet file
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
+  read_lake.py azure-create <blob endpoint> <container>
+  read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
 """
 import json
 import sys
@@ -44,6 +46,31 @@ def main():
 
         d = ds.dataset(arg, format="parquet", partitioning="hive")
         print(json.dumps({"rows": d.count_rows(), "files": len(d.files)}))
+    elif mode in ("azure-create", "azure-download"):
+        from azure.storage.blob import BlobServiceClient
+
+        # Azurite's well-known development account (public, documented by Microsoft).
+        conn = (
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+            f"BlobEndpoint={arg};"
+        )
+        service = BlobServiceClient.from_connection_string(conn)
+        container = service.get_container_client(sys.argv[3])
+        if mode == "azure-create":
+            container.create_container()
+            print(json.dumps({"created": sys.argv[3]}))
+        else:
+            import os
+
+            names = []
+            for blob in container.list_blobs():
+                dest = os.path.join(sys.argv[4], blob.name)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "wb") as f:
+                    f.write(container.download_blob(blob.name).readall())
+                names.append(blob.name)
+            print(json.dumps(sorted(names)))
     else:
         sys.exit(f"unknown mode {mode}")
 

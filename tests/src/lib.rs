@@ -55,9 +55,14 @@ pub fn python() -> PathBuf {
 }
 
 fn run_reader(mode: &str, arg: &str) -> OwnedValue {
+    run_reader_args(&[mode, arg])
+}
+
+fn run_reader_args(args: &[&str]) -> OwnedValue {
+    let mode = args[0];
     let out = Command::new(python())
         .arg(repo_root().join("tests/py/read_lake.py"))
-        .args([mode, arg])
+        .args(args)
         .output()
         .expect("run python");
     assert!(
@@ -172,4 +177,116 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Azurite, the Azure Storage emulator (blob service only), on a free loopback port, with its
+/// data in a temporary directory; stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Azurite {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Azurite {
+    /// Start it and wait until it accepts connections; panics when it cannot.
+    pub fn start() -> Azurite {
+        let bin = std::env::var_os("AAD_AZURITE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join(".tools/node_modules/.bin/azurite-blob"));
+        assert!(
+            bin.is_file(),
+            "{} is missing: run scripts/test (it installs Azurite from npm)",
+            bin.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new(&bin)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--skipApiVersionCheck",
+                "--silent",
+                "--location",
+            ])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut azurite = Azurite {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = azurite.child.try_wait() {
+                panic!("Azurite exited at start: {status}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Azurite did not listen on {port} within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        azurite
+    }
+
+    /// The blob endpoint, `http://127.0.0.1:<port>/devstoreaccount1`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
+    }
+
+    /// Environment for object_store to use this emulator (`az://` URLs).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+            (
+                "AZURITE_BLOB_STORAGE_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+        ]
+    }
+
+    pub fn create_container(&self, name: &str) {
+        run_reader_args(&["azure-create", &self.endpoint(), name]);
+    }
+
+    /// Download every blob of `container` below `dest`; returns their names.
+    pub fn download(&self, container: &str, dest: &Path) -> Vec<String> {
+        let v = run_reader_args(&[
+            "azure-download",
+            &self.endpoint(),
+            container,
+            &dest.to_string_lossy(),
+        ]);
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        // Azurite frees its port on SIGTERM but its process can linger: TERM, wait, then KILL.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..30 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
