@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod generate;
+pub mod memory;
 pub mod report;
 pub mod sink;
 pub mod source;

@@ -125,30 +125,8 @@ struct QuickstartArgs {
     out: String,
 }
 
-/// mimalloc option index of `purge_delay` (v3 `mi_option_e`).
-const MI_OPTION_PURGE_DELAY: i32 = 15;
-
 fn main() {
-    // Keep freed pages for a second before returning them: encoding allocates and frees the same
-    // large buffers (zstd contexts, page buffers) for every column chunk, and returning them at
-    // once (the 10 ms default) makes every row group fault its memory in again.
-    // SAFETY: called before any other thread exists; the option is a plain integer.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
-    // Transparent huge pages turn every fresh page into a 2 MiB zeroing: measured slower and
-    // ~50 MB more peak RSS. Only affects this process; failure just leaves THP on.
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-    // zstd (C) allocates its contexts with the C allocator, one pair per Parquet column chunk:
-    // keep those blocks in the heap instead of an mmap/munmap (and TLB shootdown) each time.
-    #[cfg(target_os = "linux")]
-    // SAFETY: mallopt takes plain integers; called before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
-    }
+    aad_ingest::memory::tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")

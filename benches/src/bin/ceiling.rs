@@ -12,6 +12,8 @@ use aad_schemas::{BatchSet, Decoder, MessageContext, Normalizer, SchemaOptions};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
+    // The same allocator settings as `aad-ingest`, so this measures the product's hot path.
+    aad_ingest::memory::tune_allocator();
     let args: Vec<String> = std::env::args().collect();
     let path = args
         .get(1)
