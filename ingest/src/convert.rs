@@ -1,7 +1,8 @@
 //! `convert`: files in, lake out. Inputs are read in chunks cut at line ends; a window of chunks
-//! is decoded and normalized in parallel on the rayon pool, then its batches are encoded in
-//! parallel (one task per open file) and streamed to the object store. Windows are a fixed
-//! number of chunks, so file boundaries (and so file names) do not depend on the thread count.
+//! is decoded and normalized in parallel on the rayon pool while the previous window's rows are
+//! handed to the lake writer (which encodes on the same pool, one task per file, and streams to
+//! the object store). Windows are a fixed number of chunks, so file boundaries (and so file
+//! names) do not depend on the thread count.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,9 @@ use crate::sink::deadletter::{self, DeadLetter};
 use crate::sink::parquet::{LakeOptions, LakeWriter, WrittenFile};
 use crate::source::files::{expand, Chunk, ChunkReader, Input};
 use crate::store::{self, stable_hash};
+
+/// Input MiB per chunk, the unit of parallel work (shared with the command line).
+pub const DEFAULT_CHUNK_MIB: usize = 4;
 
 /// What `convert` needs.
 #[derive(Debug, Clone)]
@@ -41,7 +45,7 @@ impl Default for ConvertOptions {
             out: "lake".into(),
             schema: SchemaOptions::default(),
             lake: LakeOptions::default(),
-            chunk_bytes: 4 << 20,
+            chunk_bytes: DEFAULT_CHUNK_MIB << 20,
             window_chunks: 4,
             progress: false,
         }

@@ -3,10 +3,12 @@
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-use aad_ingest::convert::{convert, ConvertOptions};
+use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB};
 use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
 use aad_ingest::report;
-use aad_ingest::sink::parquet::LakeOptions;
+use aad_ingest::sink::parquet::{
+    LakeOptions, DEFAULT_FILE_MIB, DEFAULT_MEMORY_MIB, DEFAULT_ROW_GROUP_MIB, DEFAULT_ZSTD_LEVEL,
+};
 use aad_schemas::time::parse_timestamp;
 use aad_schemas::SchemaOptions;
 use anyhow::{bail, Context, Result};
@@ -56,19 +58,19 @@ struct LakeArgs {
     #[arg(long)]
     nanos: bool,
     /// Roll files at about this many MiB.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = DEFAULT_FILE_MIB)]
     file_mib: usize,
     /// Encode a row group once this many MiB of rows wait for a file.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = DEFAULT_ROW_GROUP_MIB)]
     row_group_mib: usize,
     /// Bound on rows waiting to be encoded across all open files, MiB.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = DEFAULT_MEMORY_MIB)]
     memory_mib: usize,
     /// zstd level (1 fastest … 22 smallest).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = DEFAULT_ZSTD_LEVEL)]
     zstd_level: i32,
     /// Input MiB per unit of parallel work.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = DEFAULT_CHUNK_MIB)]
     chunk_mib: usize,
     /// Threads for decoding and encoding (default: all cores).
     #[arg(long)]
@@ -180,16 +182,22 @@ fn lake_options(a: &LakeArgs) -> Result<(SchemaOptions, LakeOptions)> {
     ))
 }
 
-fn run_convert(inputs: Vec<String>, out: String, lake: &LakeArgs) -> Result<()> {
+fn convert_options(inputs: Vec<String>, out: String, lake: &LakeArgs) -> Result<ConvertOptions> {
     let (schema, lake_opts) = lake_options(lake)?;
-    let opts = ConvertOptions {
+    Ok(ConvertOptions {
         inputs,
         out,
         schema,
         lake: lake_opts,
         chunk_bytes: lake.chunk_mib << 20,
-        progress: std::io::stderr().is_terminal(),
         ..Default::default()
+    })
+}
+
+fn run_convert(opts: ConvertOptions) -> Result<()> {
+    let opts = ConvertOptions {
+        progress: std::io::stderr().is_terminal(),
+        ..opts
     };
     let rt = runtime()?;
     let report = convert(&opts, rt.handle().clone())?;
@@ -271,20 +279,12 @@ fn run_quickstart(a: QuickstartArgs) -> Result<()> {
     } else {
         println!("using the existing capture {}", a.capture.display());
     }
-    let lake = LakeArgs {
-        nanos: false,
-        file_mib: 256,
-        row_group_mib: 64,
-        memory_mib: 128,
-        zstd_level: 1,
-        chunk_mib: 4,
-        threads: None,
-    };
-    run_convert(
-        vec![a.capture.to_string_lossy().into_owned()],
-        a.out.clone(),
-        &lake,
-    )?;
+    // The library defaults: the same lake a plain `convert` writes.
+    run_convert(ConvertOptions {
+        inputs: vec![a.capture.to_string_lossy().into_owned()],
+        out: a.out.clone(),
+        ..Default::default()
+    })?;
     let root = std::fs::canonicalize(&a.out).unwrap_or_else(|_| PathBuf::from(&a.out));
     println!(
         "\nQuery it with DuckDB (pip install duckdb, or the duckdb CLI):\n  duckdb -c \"SELECT UserPrincipalName, ResultType, count(*) AS n FROM read_parquet('{0}/table=AADNonInteractiveUserSignInLogs/**/*.parquet', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC LIMIT 10\"\n  duckdb -c \"SELECT \\\"table\\\", count(*) FROM read_parquet('{0}/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY ALL\"",
@@ -295,7 +295,7 @@ fn run_quickstart(a: QuickstartArgs) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Convert(a) => run_convert(a.inputs, a.out, &a.lake),
+        Command::Convert(a) => run_convert(convert_options(a.inputs, a.out, &a.lake)?),
         Command::Generate(a) => run_generate(a),
         Command::Quickstart(a) => run_quickstart(a),
     }

@@ -43,13 +43,19 @@ pub struct LakeOptions {
     pub zstd_level: i32,
 }
 
+/// Defaults, in MiB (shared with the command line).
+pub const DEFAULT_FILE_MIB: usize = 256;
+pub const DEFAULT_ROW_GROUP_MIB: usize = 24;
+pub const DEFAULT_MEMORY_MIB: usize = 64;
+pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
+
 impl Default for LakeOptions {
     fn default() -> Self {
         LakeOptions {
-            target_file_bytes: 256 << 20,
-            row_group_bytes: 24 << 20,
-            memory_budget: 64 << 20,
-            zstd_level: 1,
+            target_file_bytes: DEFAULT_FILE_MIB << 20,
+            row_group_bytes: DEFAULT_ROW_GROUP_MIB << 20,
+            memory_budget: DEFAULT_MEMORY_MIB << 20,
+            zstd_level: DEFAULT_ZSTD_LEVEL,
         }
     }
 }
