@@ -66,12 +66,13 @@ def run(cmd):
     return secs, usage.ru_maxrss / 1024, out
 
 
-def generate(path, mb):
+def generate(path, mb, hours):
     if os.path.exists(path):
         return
     records = int(mb * 1e6 / BYTES_PER_RECORD)
     subprocess.run([os.path.join(BIN, "aad-ingest"), "generate", "--records", str(records), "--seed", "250",
-                    "--quirks", "0", "--mix", MIX, "--format", "envelope", "--out", path], check=True)
+                    "--quirks", "0", "--mix", MIX, "--hours", str(hours), "--format", "envelope", "--out", path],
+                   check=True)
 
 
 def aad_rows(stdout):
@@ -85,12 +86,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=250, help="corpus size for the side-by-side run")
     ap.add_argument("--rss-mb", type=float, default=0, help="also run aad-ingest alone on a corpus this large (RSS growth)")
+    ap.add_argument("--hours", type=int, default=24,
+                    help="hours the corpus spans: fewer hours, fuller hourly partitions, larger files")
     ap.add_argument("--dir", default=os.path.join(ROOT, "bench-data"))
     ap.add_argument("--keep", action="store_true", help="keep outputs")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
-    corpus = os.path.join(a.dir, f"corpus-{int(a.mb)}mb.ndjson")
-    generate(corpus, a.mb)
+    suffix = "" if a.hours == 24 else f"-{a.hours}h"
+    corpus = os.path.join(a.dir, f"corpus-{int(a.mb)}mb{suffix}.ndjson")
+    generate(corpus, a.mb, a.hours)
     size = os.path.getsize(corpus)
     mb = size / 1e6
     print(f"corpus: {corpus} ({mb:.1f} MB), {os.cpu_count()} cores")
@@ -119,8 +123,8 @@ def main():
         print(f"aad-ingest / {peer}: {ours / (mb / results[peer][0]):.2f}x MB/s, {results[peer][1] / results['aad-ingest'][1]:.1f}x less peak RSS")
 
     if a.rss_mb:
-        big = os.path.join(a.dir, f"corpus-{int(a.rss_mb)}mb.ndjson")
-        generate(big, a.rss_mb)
+        big = os.path.join(a.dir, f"corpus-{int(a.rss_mb)}mb{suffix}.ndjson")
+        generate(big, a.rss_mb, a.hours)
         shutil.rmtree(lake, ignore_errors=True)
         secs, rss, out = run([os.path.join(BIN, "aad-ingest"), "convert", big, "--out", lake])
         print(f"aad-ingest on {os.path.getsize(big) / 1e6:.0f} MB: {os.path.getsize(big) / 1e6 / secs:.1f} MB/s, "

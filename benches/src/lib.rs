@@ -3,14 +3,15 @@
 
 use aad_ingest::generate::{generate, GenerateOptions};
 
-/// `records` generated records as envelope messages (one per line), without quirks so every
-/// message parses.
-pub fn corpus(records: u64, quirk_share: f64) -> Vec<Vec<u8>> {
+/// `records` generated records as envelope messages (one per line) spanning `hours`, with a
+/// share of quirks.
+pub fn corpus(records: u64, quirk_share: f64, hours: u32) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let opts = GenerateOptions {
         records,
         seed: 11,
         quirk_share,
+        span_hours: hours,
         ..Default::default()
     };
     generate(&opts, &mut out).expect("generate");
