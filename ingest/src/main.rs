@@ -10,7 +10,7 @@ use aad_ingest::sink::parquet::{
     LakeOptions, DEFAULT_FILE_MIB, DEFAULT_MEMORY_MIB, DEFAULT_ROW_GROUP_MIB, DEFAULT_ZSTD_LEVEL,
 };
 use aad_schemas::time::parse_timestamp;
-use aad_schemas::SchemaOptions;
+use aad_schemas::{Catalogue, SchemaOptions};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -38,6 +38,11 @@ enum Command {
     Generate(GenerateArgs),
     /// The local default: generate a sample capture (once) and convert it into ./lake.
     Quickstart(QuickstartArgs),
+    /// Print the table catalogue as Markdown: every column, its type, and where it comes from.
+    Tables {
+        /// Only these tables (Log Analytics names); all by default.
+        names: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -298,5 +303,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => run_convert(convert_options(a.inputs, a.out, &a.lake)?),
         Command::Generate(a) => run_generate(a),
         Command::Quickstart(a) => run_quickstart(a),
+        Command::Tables { names } => {
+            let cat = Catalogue::get();
+            let tables = if names.is_empty() {
+                cat.tables.iter().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|n| {
+                        cat.by_name(n)
+                            .with_context(|| format!("no table {n:?} in the catalogue"))
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            };
+            print!("{}", aad_schemas::catalogue::markdown(&tables));
+            Ok(())
+        }
     }
 }

@@ -880,3 +880,77 @@ mod tests {
         assert_eq!(name("NetworkAccessTrafficLogs"), None);
     }
 }
+
+impl std::fmt::Display for Source {
+    /// Where the value comes from, as a user reads it: `time`, `properties.createdDateTime`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Top(k) => write!(f, "{k}"),
+            Source::Prop(k) => write!(f, "properties.{k}"),
+            Source::ProviderFromResourceId => write!(f, "provider in resourceId"),
+            Source::TenantFromResourceId => write!(f, "tenant in resourceId"),
+        }
+    }
+}
+
+/// The catalogue as Markdown, one section per table: each column, its Log Analytics type, and
+/// its sources in priority order. The reference a data engineer reads, derived rather than written.
+pub fn markdown(tables: &[&Table]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for t in tables {
+        let cats = if t.categories.is_empty() {
+            "any unknown category".to_string()
+        } else {
+            t.categories.join(", ")
+        };
+        let _ = writeln!(s, "## {}\n\nCategories: {cats}\n\n| column | type | from (first present wins) |\n|---|---|---|", t.name);
+        for c in &t.columns {
+            let sources: Vec<String> = c.sources.iter().map(|x| format!("`{x}`")).collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                c.name,
+                c.la_type.la_name(),
+                sources.join(", ")
+            );
+        }
+        if t.is_unknown {
+            let _ = writeln!(s, "| {} | dynamic | the whole record |", extra::RAW_RECORD);
+        }
+        let _ = writeln!(
+            s,
+            "| {} | dynamic | every field no column took |\n| {}, {}, {}, {}, {} | | where the row came from |\n",
+            extra::ADDITIONAL_FIELDS,
+            extra::SOURCE,
+            extra::PARTITION,
+            extra::SEQUENCE_NUMBER,
+            extra::RECORD_INDEX,
+            extra::ENQUEUED_TIME
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::*;
+
+    #[test]
+    fn markdown_names_every_column_with_its_sources() {
+        let cat = Catalogue::get();
+        let signin = cat.by_name("SigninLogs").unwrap();
+        let md = markdown(&[signin]);
+        assert!(
+            md.contains(
+                "| ResourceIdentity | string | `properties.resourceId`, `ResourceIdentity` |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains(
+            "| TimeGenerated | datetime | `time`, `TimeGenerated`, `properties.createdDateTime`, `CreatedDateTime` |"
+        ));
+        assert!(md.contains("| AADTenantId | string | `tenantId`, `properties.tenantId`, `AADTenantId`, `tenant in resourceId` |"));
+        assert_eq!(md.matches("\n| ").count(), signin.columns.len() + 3);
+    }
+}
