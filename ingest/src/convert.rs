@@ -1,7 +1,7 @@
 //! `convert`: files in, lake out. Inputs are read in chunks cut at line ends; a window of chunks
 //! is decoded and normalized in parallel on the rayon pool while the previous window's rows are
-//! handed to the lake writer (which encodes on the same pool, one task per file, and streams to
-//! the object store). Windows are a fixed number of chunks, so file boundaries (and so file
+//! handed to the lake writer (which encodes on the same pool and streams to the object store) and
+//! the next window is read. Windows are a fixed number of chunks, so file boundaries (and so file
 //! names) do not depend on the thread count.
 
 use std::time::{Duration, Instant};
@@ -203,7 +203,7 @@ fn convert_input(
     // While one window is decoded and normalized, the previous one is encoded: both cores stay
     // busy, and windows still reach the lake in order.
     let mut previous: Vec<(TableId, i64, RecordBatch)> = Vec::new();
-    loop {
+    let read_window = |reader: &mut ChunkReader| -> Result<Vec<Chunk>> {
         let mut window = Vec::with_capacity(opts.window_chunks);
         while window.len() < opts.window_chunks {
             match reader.next_chunk()? {
@@ -211,11 +211,13 @@ fn convert_input(
                 None => break,
             }
         }
-        if window.is_empty() {
-            break;
-        }
+        Ok(window)
+    };
+    let mut window = read_window(&mut reader)?;
+    while !window.is_empty() {
         let to_write = std::mem::take(&mut previous);
-        let (outputs, written) = rayon::join(
+        // One side normalizes this window; the other encodes the previous one and reads the next.
+        let (outputs, (written, next)) = rayon::join(
             || -> Vec<ChunkOutput> {
                 window
                     .par_iter()
@@ -228,15 +230,16 @@ fn convert_input(
                     .collect()
             },
             || {
-                if to_write.is_empty() {
+                let written = if to_write.is_empty() {
                     Ok(())
                 } else {
                     lake.write(source_id, to_write)
-                }
+                };
+                (written, read_window(&mut reader))
             },
         );
         written?;
-        drop(window);
+        window = next?;
         for out in outputs {
             report.bytes += out.bytes;
             report.records += out.outcome.records;

@@ -4,7 +4,8 @@
 //! instead of adding duplicates.
 //!
 //! Rows wait as Arrow batches until a row group's worth has gathered (or the memory budget says
-//! so); then the row group is encoded in one go on the rayon pool, one file per task. A Parquet
+//! so); then the row group is encoded in one go on the rayon pool, one task per column of every
+//! file being encoded, so that one large file keeps both cores busy too. A Parquet
 //! column writer (dictionary, page buffers, zstd contexts) therefore lives only while its row
 //! group is encoded, not for as long as a file is open: memory is bounded by the waiting batches
 //! (`memory_budget`) plus encoded bytes on their way to the object store.
@@ -17,12 +18,15 @@ use aad_schemas::time::civil_from_days;
 use aad_schemas::{Catalogue, TableId};
 use anyhow::{Context, Result};
 use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_schema::SchemaRef;
 use bytes::Bytes;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -135,7 +139,11 @@ impl Write for Upload {
 struct OpenFile {
     path: Path,
     table: TableId,
-    writer: ArrowWriter<Upload>,
+    schema: SchemaRef,
+    writer: SerializedFileWriter<Upload>,
+    /// Makes the column writers of each row group.
+    columns: ArrowRowGroupWriterFactory,
+    row_groups: usize,
     /// Batches not yet encoded, and their Arrow size.
     pending: Vec<RecordBatch>,
     pending_bytes: usize,
@@ -144,16 +152,37 @@ struct OpenFile {
 }
 
 impl OpenFile {
-    /// Encode the waiting batches as one row group.
+    /// Encode the waiting batches as one row group, its columns in parallel.
     fn encode(&mut self) -> Result<()> {
-        for b in self.pending.drain(..) {
-            self.writer
-                .write(&b)
-                .with_context(|| format!("encoding {}", self.path))?;
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        self.writer
-            .flush()
+        let batches = std::mem::take(&mut self.pending);
+        let writers = self.columns.create_column_writers(self.row_groups)?;
+        // The schema is flat: one Parquet leaf per Arrow field.
+        debug_assert_eq!(writers.len(), self.schema.fields().len());
+        let schema = &self.schema;
+        let chunks: Vec<ArrowColumnChunk> = writers
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, mut writer)| {
+                for batch in &batches {
+                    for leaf in compute_leaves(schema.field(i), batch.column(i))? {
+                        writer.write(&leaf)?;
+                    }
+                }
+                writer.close()
+            })
+            .collect::<parquet::errors::Result<_>>()
+            .with_context(|| format!("encoding {}", self.path))?;
+        let mut row_group = self.writer.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut row_group)?;
+        }
+        row_group
+            .close()
             .with_context(|| format!("writing {}", self.path))?;
+        self.row_groups += 1;
         self.pending_bytes = 0;
         Ok(())
     }
@@ -329,12 +358,18 @@ impl LakeWriter {
             ),
             rt: self.rt.clone(),
         };
-        let writer =
-            ArrowWriter::try_new(upload, first.schema(), Some(self.props[&table].clone()))?;
+        // ArrowWriter sets up the file (schema, ARROW:schema metadata); row groups are then
+        // encoded column by column through its lower-level parts.
+        let (writer, columns) =
+            ArrowWriter::try_new(upload, first.schema(), Some(self.props[&table].clone()))?
+                .into_serialized_writer()?;
         Ok(OpenFile {
             path,
             table,
+            schema: first.schema(),
             writer,
+            columns,
+            row_groups: 0,
             pending: Vec::new(),
             pending_bytes: 0,
             rows: 0,
