@@ -6,7 +6,7 @@
 use simd_json::{Buffers, Node, Tape};
 
 use crate::builders::BatchSet;
-use crate::json::{array_elements, object_fields, write_json};
+use crate::json::{array_elements, compute_spans, object_fields, write_value, RawSpans};
 use crate::normalize::{MessageContext, Normalizer};
 
 /// A message or record that could not become a row: the dead letter's content.
@@ -33,6 +33,8 @@ pub struct Decoder {
     buffers: Buffers,
     input: Vec<u8>,
     tape: Option<Tape<'static>>,
+    spans: Vec<(u32, u32)>,
+    stack: Vec<usize>,
 }
 
 impl Default for Decoder {
@@ -41,32 +43,39 @@ impl Default for Decoder {
             buffers: Buffers::new(1 << 16),
             input: Vec::new(),
             tape: Some(Tape::null().reset()),
+            spans: Vec::new(),
+            stack: Vec::new(),
         }
     }
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Parse `body` into `tape` over a padded copy in `input`.
+fn fill<'a>(
+    input: &'a mut Vec<u8>,
+    buffers: &mut Buffers,
+    body: &[u8],
+    tape: &mut Tape<'a>,
+) -> Result<(), String> {
+    input.clear();
+    input.extend_from_slice(body);
+    input.resize(body.len() + simd_json::INPUT_PADDING, 0);
+    simd_json::fill_tape_padded(input, body.len(), buffers, tape).map_err(|e| e.to_string())
+}
+
 impl Decoder {
     /// Parse only (the simd-json ceiling that benches compare against). Returns tape nodes.
     pub fn parse_only(&mut self, message: &[u8]) -> Result<usize, String> {
+        let body = message.strip_prefix(BOM).unwrap_or(message);
         let mut tape = self
             .tape
             .take()
             .unwrap_or_else(|| Tape::null().reset())
             .reset();
-        let res = self.fill(message, &mut tape).map(|_| tape.0.len());
+        let res = fill(&mut self.input, &mut self.buffers, body, &mut tape).map(|_| tape.0.len());
         self.tape = Some(tape.reset());
         res
-    }
-
-    fn fill<'a>(&'a mut self, message: &[u8], tape: &mut Tape<'a>) -> Result<(), String> {
-        let body = message.strip_prefix(BOM).unwrap_or(message);
-        self.input.clear();
-        self.input.extend_from_slice(body);
-        self.input.resize(body.len() + simd_json::INPUT_PADDING, 0);
-        simd_json::fill_tape_padded(&mut self.input, body.len(), &mut self.buffers, tape)
-            .map_err(|e| e.to_string())
     }
 
     /// Decode one message and normalize each of its records into `out`; rejected messages and
@@ -79,12 +88,13 @@ impl Decoder {
         out: &mut BatchSet,
         rejected: &mut Vec<Rejected>,
     ) -> MessageOutcome {
+        let body = message.strip_prefix(BOM).unwrap_or(message);
         let mut tape = self
             .tape
             .take()
             .unwrap_or_else(|| Tape::null().reset())
             .reset();
-        let outcome = match self.fill(message, &mut tape) {
+        let outcome = match fill(&mut self.input, &mut self.buffers, body, &mut tape) {
             Err(e) => {
                 rejected.push(Rejected {
                     reason: format!("invalid JSON: {e}"),
@@ -97,7 +107,20 @@ impl Decoder {
                     rejected: 1,
                 }
             }
-            Ok(()) => records_of(&tape.0, ctx, normalizer, out, rejected),
+            Ok(()) => {
+                let compact = compute_spans(
+                    body,
+                    self.buffers.structural_indexes(),
+                    &tape.0,
+                    &mut self.spans,
+                    &mut self.stack,
+                );
+                let raw = compact.then_some(RawSpans {
+                    bytes: body,
+                    spans: &self.spans,
+                });
+                records_of(&tape.0, raw.as_ref(), ctx, normalizer, out, rejected)
+            }
         };
         self.tape = Some(tape.reset());
         outcome
@@ -106,6 +129,7 @@ impl Decoder {
 
 fn records_of(
     tape: &[Node],
+    raw: Option<&RawSpans>,
     ctx: &MessageContext,
     normalizer: &mut Normalizer,
     out: &mut BatchSet,
@@ -114,15 +138,15 @@ fn records_of(
     let mut outcome = MessageOutcome::default();
     let mut one = |at: usize, index: u32, outcome: &mut MessageOutcome| {
         outcome.records += 1;
-        match normalizer.record(tape, at, ctx, index as i32, out) {
+        match normalizer.record(tape, raw, at, ctx, index as i32, out) {
             Ok(_) => outcome.rows += 1,
             Err(e) => {
-                let mut raw = Vec::new();
-                write_json(&tape[at..], &mut raw);
+                let mut bytes = Vec::new();
+                write_value(tape, at, raw, &mut bytes);
                 rejected.push(Rejected {
                     reason: e.reason().to_string(),
                     record_index: Some(index),
-                    raw,
+                    raw: bytes,
                 });
                 outcome.rejected += 1;
             }

@@ -206,6 +206,96 @@ pub fn write_json(nodes: &[Node], out: &mut Vec<u8>) -> usize {
     }
 }
 
+/// Where each tape node's text lies in the original message, when the message is compact JSON
+/// (no whitespace between tokens, as Entra sends it). Objects and arrays are then copied from the
+/// message instead of being serialized again: the same JSON, with numbers exactly as sent.
+#[derive(Clone, Copy)]
+pub struct RawSpans<'a> {
+    pub bytes: &'a [u8],
+    /// Per tape node: [start, end) in `bytes`.
+    pub spans: &'a [(u32, u32)],
+}
+
+/// Append the value at `tape[at]` as compact JSON: a container is copied from the message when
+/// its span is known, everything else is written from the tape.
+#[inline]
+pub fn write_value(tape: &[Node], at: usize, raw: Option<&RawSpans>, out: &mut Vec<u8>) {
+    match (raw, &tape[at]) {
+        (Some(r), Node::Object { .. } | Node::Array { .. }) => {
+            let (start, end) = r.spans[at];
+            out.extend_from_slice(&r.bytes[start as usize..end as usize]);
+        }
+        _ => {
+            write_json(&tape[at..], out);
+        }
+    }
+}
+
+/// Compute [`RawSpans`] of a parsed message from simd-json's structural indexes, or `false` when
+/// the message is not compact (or anything does not line up), in which case values are written
+/// from the tape. One pass over the structurals; `stack` and `spans` are reused buffers.
+pub fn compute_spans(
+    bytes: &[u8],
+    structurals: &[u32],
+    tape: &[Node],
+    spans: &mut Vec<(u32, u32)>,
+    stack: &mut Vec<usize>,
+) -> bool {
+    spans.clear();
+    spans.resize(tape.len(), (0, 0));
+    stack.clear();
+    let ws = |i: usize| {
+        bytes
+            .get(i)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    let mut node = 0;
+    for (j, &p) in structurals.iter().enumerate() {
+        let p = p as usize;
+        if p >= bytes.len() {
+            break;
+        }
+        match bytes[p] {
+            c @ (b'{' | b'[' | b'}' | b']' | b':' | b',') => {
+                if ws(p + 1) || (p > 0 && ws(p - 1)) {
+                    return false;
+                }
+                match c {
+                    b'{' | b'[' => {
+                        let expected = if c == b'{' {
+                            matches!(tape.get(node), Some(Node::Object { .. }))
+                        } else {
+                            matches!(tape.get(node), Some(Node::Array { .. }))
+                        };
+                        if !expected {
+                            return false;
+                        }
+                        spans[node].0 = p as u32;
+                        stack.push(node);
+                        node += 1;
+                    }
+                    b'}' | b']' => match stack.pop() {
+                        Some(n) => spans[n].1 = p as u32 + 1,
+                        None => return false,
+                    },
+                    _ => {}
+                }
+            }
+            _ => {
+                if node >= tape.len() {
+                    return false;
+                }
+                let end = structurals
+                    .get(j + 1)
+                    .map_or(bytes.len(), |&e| (e as usize).min(bytes.len()));
+                spans[node] = (p as u32, end as u32);
+                node += 1;
+            }
+        }
+    }
+    node == tape.len() && stack.is_empty()
+}
+
 /// The text a string column would hold for this value: a string's content, a number's digits,
 /// `true`/`false`, or compact JSON for objects and arrays. `None` for null.
 pub fn text_form(nodes: &[Node], out: &mut Vec<u8>) -> bool {
@@ -229,6 +319,49 @@ pub fn text_form(nodes: &[Node], out: &mut Vec<u8>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Containers copied from compact messages; pretty ones refused.
+    #[test]
+    fn spans_cover_containers_exactly() {
+        let text = br#"{"a":[1,2.50,{"b":"x\"y"}],"c":{},"d":-0.0}"#;
+        let mut input = text.to_vec();
+        input.resize(text.len() + simd_json::INPUT_PADDING, 0);
+        let mut buffers = simd_json::Buffers::new(64);
+        let mut tape = simd_json::Tape::null().reset();
+        simd_json::fill_tape_padded(&mut input, text.len(), &mut buffers, &mut tape).unwrap();
+        let (mut spans, mut stack) = (Vec::new(), Vec::new());
+        assert!(compute_spans(
+            text,
+            buffers.structural_indexes(),
+            &tape.0,
+            &mut spans,
+            &mut stack
+        ));
+        let raw = RawSpans {
+            bytes: text,
+            spans: &spans,
+        };
+        let mut out = Vec::new();
+        let (_, a) = object_fields(&tape.0, 0).next().unwrap();
+        write_value(&tape.0, a, Some(&raw), &mut out);
+        assert_eq!(out, br#"[1,2.50,{"b":"x\"y"}]"#);
+        out.clear();
+        write_value(&tape.0, 0, Some(&raw), &mut out);
+        assert_eq!(out, text);
+
+        let pretty = b"{ \"a\": [1] }";
+        let mut input = pretty.to_vec();
+        input.resize(pretty.len() + simd_json::INPUT_PADDING, 0);
+        let mut tape = simd_json::Tape::null().reset();
+        simd_json::fill_tape_padded(&mut input, pretty.len(), &mut buffers, &mut tape).unwrap();
+        assert!(!compute_spans(
+            pretty,
+            buffers.structural_indexes(),
+            &tape.0,
+            &mut spans,
+            &mut stack
+        ));
+    }
 
     fn round_trip(text: &str) -> String {
         let mut bytes = text.as_bytes().to_vec();

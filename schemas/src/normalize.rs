@@ -8,7 +8,7 @@ use simd_json::{Node, StaticNode};
 
 use crate::builders::{BatchSet, ColBuilder, StrCol, NO_TIME_HOUR};
 use crate::catalogue::{Catalogue, LaType, Source, Table, TableId};
-use crate::json::{object_fields, text_form, write_json, write_str};
+use crate::json::{object_fields, text_form, write_json, write_str, write_value, RawSpans};
 use crate::schema::SchemaOptions;
 use crate::time::{parse_timestamp, EpochNanos};
 
@@ -186,6 +186,7 @@ impl Normalizer {
     pub fn record(
         &mut self,
         tape: &[Node],
+        raw: Option<&RawSpans>,
         at: usize,
         ctx: &MessageContext,
         record_index: i32,
@@ -289,7 +290,7 @@ impl Normalizer {
                     None => {
                         if matches!(tape[v], Node::Static(StaticNode::Null)) {
                             self.fields[fi].consumed = true;
-                        } else if append(target, la, &tape[v..], opts) {
+                        } else if append(target, la, tape, v, raw, opts) {
                             self.fields[fi].consumed = true;
                             winner = Some(v);
                         } else {
@@ -338,7 +339,7 @@ impl Normalizer {
         let ColBuilder::Str(additional) = trailing.next().unwrap() else {
             unreachable!()
         };
-        let has_additional = write_additional(tape, &self.fields, props_at, additional);
+        let has_additional = write_additional(tape, raw, &self.fields, props_at, additional);
         push_position(&mut trailing, ctx, record_index, opts);
         builder.rows += 1;
 
@@ -359,15 +360,28 @@ fn key_of<'i>(tape: &[Node<'i>], value: usize) -> &'i str {
 
 /// Coerce the value at `v[0]` into the column; false (and nothing appended) when it cannot be.
 #[inline]
-fn append(target: &mut ColBuilder, la: LaType, v: &[Node], opts: SchemaOptions) -> bool {
+fn append(
+    target: &mut ColBuilder,
+    la: LaType,
+    tape: &[Node],
+    at: usize,
+    raw: Option<&RawSpans>,
+    opts: SchemaOptions,
+) -> bool {
+    let v = &tape[at..];
     match (target, &v[0]) {
         (ColBuilder::Str(s), _) if la == LaType::Dynamic => {
-            write_json(v, &mut s.data);
+            write_value(tape, at, raw, &mut s.data);
             s.commit();
             true
         }
         (ColBuilder::Str(s), Node::String(text)) => {
             s.push(text);
+            true
+        }
+        (ColBuilder::Str(s), Node::Object { .. } | Node::Array { .. }) => {
+            write_value(tape, at, raw, &mut s.data);
+            s.commit();
             true
         }
         (ColBuilder::Str(s), _) => {
@@ -505,6 +519,7 @@ fn derive(src: Source, resource_id: Option<&str>) -> Option<&str> {
 /// Write the JSON object of every field no column took; null when there is none.
 fn write_additional(
     tape: &[Node],
+    raw: Option<&RawSpans>,
     fields: &[Field],
     props_at: Option<usize>,
     col: &mut StrCol,
@@ -531,13 +546,13 @@ fn write_additional(
                     let pv = pf.value as usize;
                     write_str(key_of(tape, pv), out);
                     out.push(b':');
-                    write_json(&tape[pv..], out);
+                    write_value(tape, pv, raw, out);
                 }
                 out.push(b'}');
             }
         } else if !f.consumed {
             open(out, key_of(tape, v));
-            write_json(&tape[v..], out);
+            write_value(tape, v, raw, out);
         }
     }
     if first {
