@@ -246,3 +246,20 @@ fn an_az_url_writes_the_same_lake_into_azure_blob_storage() {
     ));
     assert_eq!(rows[0]["n"].as_deref(), Some("109"));
 }
+
+#[test]
+fn nanos_option_writes_nanosecond_timestamps_with_every_digit() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let input = dir.join("one.json");
+    std::fs::write(&input, r#"{"time":"2007-01-09T09:41:00.535404056Z","category":"SignInLogs","properties":{"createdDateTime":"2007-01-09T09:40:59.1234567+00:00"}}"#).unwrap();
+    let (ok, _, err) = run_cli(&["convert", "one.json", "--out", "lake", "--nanos"], dir);
+    assert!(ok, "{err}");
+    let file = parquet_files(&dir.join("lake")).remove(0);
+    let schema = aad_tests::pyarrow_schema(&file);
+    let time = schema.iter().find(|c| c.0 == "TimeGenerated").unwrap();
+    assert_eq!(time.1, "timestamp[ns, tz=UTC]");
+    let rows = duckdb(&format!("SELECT epoch_ns(TimeGenerated) AS t, epoch_ns(CreatedDateTime) AS c FROM read_parquet('{}')", file.display()));
+    assert_eq!(rows[0]["t"].as_deref(), Some("1168335660535404056"));
+    assert_eq!(rows[0]["c"].as_deref(), Some("1168335659123456700"));
+}
