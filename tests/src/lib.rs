@@ -41,17 +41,26 @@ pub fn reference_dir() -> PathBuf {
     dir_from_env("AAD_REFERENCE", "../shared/reference")
 }
 
-/// The venv Python with pyarrow and DuckDB (`scripts/setup-python`).
-pub fn python() -> PathBuf {
-    let p = std::env::var_os("AAD_PYTHON")
+/// A tool the test command installs: `$var`, or `default` below the repo root.
+fn tool_from_env(var: &str, default: &str, installs: &str) -> PathBuf {
+    let p = std::env::var_os(var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+        .unwrap_or_else(|| repo_root().join(default));
     assert!(
         p.is_file(),
-        "{} is missing: run scripts/test (it creates the venv with pyarrow and duckdb)",
+        "{} ({var}) is missing: run scripts/test (it {installs})",
         p.display()
     );
     p
+}
+
+/// The venv Python with pyarrow and DuckDB (`scripts/setup-python`).
+pub fn python() -> PathBuf {
+    tool_from_env(
+        "AAD_PYTHON",
+        ".venv/bin/python",
+        "creates the venv with pyarrow and duckdb",
+    )
 }
 
 fn run_reader(mode: &str, arg: &str) -> OwnedValue {
@@ -190,13 +199,10 @@ pub struct Azurite {
 impl Azurite {
     /// Start it and wait until it accepts connections; panics when it cannot.
     pub fn start() -> Azurite {
-        let bin = std::env::var_os("AAD_AZURITE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join(".tools/node_modules/.bin/azurite-blob"));
-        assert!(
-            bin.is_file(),
-            "{} is missing: run scripts/test (it installs Azurite from npm)",
-            bin.display()
+        let bin = tool_from_env(
+            "AAD_AZURITE",
+            ".tools/node_modules/.bin/azurite-blob",
+            "installs Azurite from npm",
         );
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
