@@ -51,9 +51,10 @@ impl StrCol {
     }
     fn finish(mut self) -> ArrayRef {
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
-        // SAFETY: only UTF-8 is ever written: `&str` values (simd-json validated the input) and
-        // JSON this crate produces from them with ASCII punctuation and escapes; offsets are
-        // monotonic and end at `data.len()`. Skipping the re-validation saves a pass over all text.
+        // SAFETY: only UTF-8 is ever written: `&str` values and whole-token spans of messages
+        // that simd-json validated as UTF-8, and JSON this crate produces from them with ASCII
+        // punctuation and escapes; offsets are monotonic and end at `data.len()`. Skipping the
+        // re-validation saves a pass over all text.
         Arc::new(unsafe {
             StringArray::new_unchecked(offsets, self.data.into(), self.nulls.finish())
         })

@@ -282,7 +282,7 @@ pub fn compute_spans(
                 }
             }
             _ => {
-                if node >= tape.len() {
+                if !matches!(tape.get(node), Some(Node::String(_) | Node::Static(_))) {
                     return false;
                 }
                 let end = structurals

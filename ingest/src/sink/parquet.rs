@@ -29,7 +29,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
 
@@ -297,12 +297,12 @@ impl LakeWriter {
             .map(|(k, f)| (f.pending_bytes, *k))
             .collect();
         by_size.sort_unstable_by(|a, b| b.cmp(a));
-        let mut encode = Vec::new();
+        let mut encode = FxHashSet::default();
         for (bytes, key) in by_size {
             if bytes > 0
                 && (bytes >= self.options.row_group_bytes || held > self.options.memory_budget)
             {
-                encode.push(key);
+                encode.insert(key);
                 held -= bytes;
             }
         }
