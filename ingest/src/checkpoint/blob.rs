@@ -1,0 +1,241 @@
+//! The checkpoint store on an object store (Azure Blob, S3, GCS) through object_store: empty
+//! objects whose metadata hold the state, created with `If-None-Match: *` and renewed with
+//! `If-Match: <etag>`, exactly as the other SDKs' blob checkpoint stores do.
+
+use async_trait::async_trait;
+use azure_core::http::Etag;
+use azure_core::time::OffsetDateTime;
+use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
+use azure_messaging_eventhubs::CheckpointStore;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, GetOptions, PutMode, PutOptions, PutPayload, UpdateVersion,
+};
+
+use super::{
+    checkpoint_name, hub_prefix, ownership_name, store_error, PartitionStore, OFFSET, OWNER_ID,
+    SEQUENCE_NUMBER,
+};
+use crate::store::Location;
+
+pub struct ObjectStoreCheckpoints {
+    location: Location,
+}
+
+/// One record: its name's last part, metadata, etag and time.
+struct Record {
+    partition: String,
+    attributes: Attributes,
+    etag: Option<String>,
+    modified: OffsetDateTime,
+}
+
+fn meta(attributes: &Attributes, key: &'static str) -> Option<String> {
+    attributes
+        .get(&Attribute::Metadata(key.into()))
+        .map(|v| v.to_string())
+}
+
+impl ObjectStoreCheckpoints {
+    pub fn new(location: Location) -> Self {
+        ObjectStoreCheckpoints { location }
+    }
+
+    fn path(&self, name: &str) -> Path {
+        self.location.child(name)
+    }
+
+    /// Every record under a prefix, with its metadata (a listing does not carry metadata, so
+    /// each is read with a HEAD).
+    async fn records(&self, prefix: &str) -> azure_core::Result<Vec<Record>> {
+        let store = &self.location.store;
+        let listed: Vec<_> = store
+            .list(Some(&self.path(prefix)))
+            .try_collect()
+            .await
+            .map_err(|e| store_error("listing the checkpoint store", e))?;
+        let mut out = Vec::with_capacity(listed.len());
+        for object in listed {
+            let head = GetOptions {
+                head: true,
+                ..Default::default()
+            };
+            let got = match store.get_opts(&object.location, head).await {
+                Ok(g) => g,
+                // Deleted between the listing and the read.
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(store_error("reading the checkpoint store", e)),
+            };
+            let modified = OffsetDateTime::from_unix_timestamp_nanos(
+                got.meta.last_modified.timestamp_nanos_opt().unwrap_or(0) as i128,
+            )
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            out.push(Record {
+                partition: object.location.filename().unwrap_or_default().to_string(),
+                attributes: got.attributes,
+                etag: got.meta.e_tag,
+                modified,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn put(
+        &self,
+        name: &str,
+        mode: PutMode,
+        pairs: &[(&'static str, String)],
+    ) -> object_store::Result<Option<String>> {
+        let mut attributes = Attributes::new();
+        for (k, v) in pairs {
+            attributes.insert(Attribute::Metadata((*k).into()), v.clone().into());
+        }
+        let opts = PutOptions {
+            mode,
+            attributes,
+            ..Default::default()
+        };
+        let done = self
+            .location
+            .store
+            .put_opts(&self.path(name), PutPayload::new(), opts)
+            .await?;
+        Ok(done.e_tag)
+    }
+}
+
+#[async_trait]
+impl CheckpointStore for ObjectStoreCheckpoints {
+    async fn claim_ownership(
+        &self,
+        ownerships: &[Ownership],
+    ) -> azure_core::Result<Vec<Ownership>> {
+        let mut claimed = Vec::with_capacity(ownerships.len());
+        for o in ownerships {
+            let name = ownership_name(o);
+            let owner = o.owner_id.clone().unwrap_or_default();
+            let pairs = [(OWNER_ID, owner)];
+            let mode = match &o.etag {
+                Some(etag) => PutMode::Update(UpdateVersion {
+                    e_tag: Some(etag.to_string()),
+                    version: None,
+                }),
+                None => PutMode::Create,
+            };
+            let mut result = self.put(&name, mode.clone(), &pairs).await;
+            // The record was deleted since it was read: claim it as new (as .NET does).
+            if matches!(
+                (&result, &mode),
+                (
+                    Err(object_store::Error::NotFound { .. }),
+                    PutMode::Update(_)
+                )
+            ) {
+                result = self.put(&name, PutMode::Create, &pairs).await;
+            }
+            match result {
+                Ok(etag) => claimed.push(Ownership {
+                    etag: etag.map(Etag::from),
+                    last_modified_time: Some(OffsetDateTime::now_utc()),
+                    ..o.clone()
+                }),
+                // Another replica changed or created it first: not ours this round.
+                Err(object_store::Error::Precondition { .. })
+                | Err(object_store::Error::AlreadyExists { .. }) => {
+                    tracing::debug!(partition = %o.partition_id, "ownership claim lost to another replica");
+                }
+                Err(e) => return Err(store_error("claiming partition ownership", e)),
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn list_checkpoints(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Checkpoint>> {
+        let prefix = format!(
+            "{}checkpoint/",
+            hub_prefix(namespace, event_hub_name, consumer_group)
+        );
+        let records = self.records(&prefix).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| Checkpoint {
+                fully_qualified_namespace: namespace.to_string(),
+                event_hub_name: event_hub_name.to_string(),
+                consumer_group: consumer_group.to_string(),
+                partition_id: r.partition,
+                // .NET may write "" as a placeholder: resume by sequence number then.
+                offset: meta(&r.attributes, OFFSET).filter(|o| !o.is_empty()),
+                sequence_number: meta(&r.attributes, SEQUENCE_NUMBER).and_then(|s| s.parse().ok()),
+            })
+            .filter(|c| c.offset.is_some() || c.sequence_number.is_some())
+            .collect())
+    }
+
+    async fn list_ownerships(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Ownership>> {
+        let prefix = format!(
+            "{}ownership/",
+            hub_prefix(namespace, event_hub_name, consumer_group)
+        );
+        let records = self.records(&prefix).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| Ownership {
+                fully_qualified_namespace: namespace.to_string(),
+                event_hub_name: event_hub_name.to_string(),
+                consumer_group: consumer_group.to_string(),
+                partition_id: r.partition,
+                owner_id: meta(&r.attributes, OWNER_ID).filter(|o| !o.is_empty()),
+                etag: r.etag.map(Etag::from),
+                last_modified_time: Some(r.modified),
+            })
+            .collect())
+    }
+
+    async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
+        let mut pairs = Vec::new();
+        pairs.push((OFFSET, checkpoint.offset.clone().unwrap_or_default()));
+        if let Some(seq) = checkpoint.sequence_number {
+            pairs.push((SEQUENCE_NUMBER, seq.to_string()));
+        }
+        self.put(&checkpoint_name(&checkpoint), PutMode::Overwrite, &pairs)
+            .await
+            .map_err(|e| store_error("writing a checkpoint", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PartitionStore for ObjectStoreCheckpoints {
+    async fn owner(
+        &self,
+        namespace: &str,
+        hub: &str,
+        consumer_group: &str,
+        partition: &str,
+    ) -> azure_core::Result<Option<String>> {
+        let name = format!(
+            "{}ownership/{partition}",
+            hub_prefix(namespace, hub, consumer_group)
+        );
+        let head = GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        match self.location.store.get_opts(&self.path(&name), head).await {
+            Ok(got) => Ok(meta(&got.attributes, OWNER_ID).filter(|o| !o.is_empty())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_error("reading partition ownership", e)),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The checkpoint store in a local directory, for a single box: the same names as the blob
+//! layout, each record a small `key=value` file written by rename (so a crash leaves the old
+//! or the new record, never half of one), with claims made under an exclusive `flock` so that
+//! several replicas on one machine still take turns.
+
+use std::fs;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use azure_core::http::Etag;
+use azure_core::time::OffsetDateTime;
+use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
+use azure_messaging_eventhubs::CheckpointStore;
+
+use super::{
+    checkpoint_name, hub_prefix, ownership_name, store_error, PartitionStore, OFFSET, OWNER_ID,
+    SEQUENCE_NUMBER,
+};
+
+const ETAG: &str = "etag";
+
+pub struct LocalStore {
+    dir: PathBuf,
+}
+
+/// An exclusive lock on the store for the time it is held.
+struct Locked(fs::File);
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is open for as long as `self.0` lives.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+/// A record's `key=value` pairs.
+type Pairs = Vec<(String, String)>;
+
+fn read_record(path: &Path) -> Option<(Pairs, OffsetDateTime)> {
+    let text = fs::read_to_string(path).ok()?;
+    let modified = fs::metadata(path).ok()?.modified().ok()?;
+    let pairs = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Some((pairs, modified.into()))
+}
+
+fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+impl LocalStore {
+    pub fn open(dir: &Path) -> anyhow::Result<LocalStore> {
+        fs::create_dir_all(dir)?;
+        Ok(LocalStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn lock(&self) -> std::io::Result<Locked> {
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(".lock"))?;
+        // SAFETY: as above.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Locked(f))
+    }
+
+    fn write_record(&self, name: &str, pairs: &[(&str, String)]) -> std::io::Result<()> {
+        let path = self.dir.join(name);
+        fs::create_dir_all(path.parent().expect("records live in a directory"))?;
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut f = fs::File::create(&tmp)?;
+        for (k, v) in pairs {
+            writeln!(f, "{k}={v}")?;
+        }
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    }
+
+    /// Records of a directory, by partition id.
+    fn records(&self, prefix: &str) -> Vec<(String, Pairs, OffsetDateTime)> {
+        let Ok(entries) = fs::read_dir(self.dir.join(prefix)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.contains(".tmp") {
+                    return None;
+                }
+                let (pairs, modified) = read_record(&e.path())?;
+                Some((name, pairs, modified))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+#[async_trait]
+impl CheckpointStore for LocalStore {
+    async fn claim_ownership(
+        &self,
+        ownerships: &[Ownership],
+    ) -> azure_core::Result<Vec<Ownership>> {
+        let _lock = self
+            .lock()
+            .map_err(|e| store_error("locking the checkpoint directory", e))?;
+        let mut claimed = Vec::new();
+        for o in ownerships {
+            let name = ownership_name(o);
+            let current = read_record(&self.dir.join(&name));
+            let current_etag = current
+                .as_ref()
+                .and_then(|(p, _)| get(p, ETAG).map(str::to_string));
+            // The same rule as If-Match / If-None-Match: *.
+            let expected = o.etag.as_ref().map(|e| e.to_string());
+            if current_etag != expected {
+                continue;
+            }
+            let etag = current_etag
+                .and_then(|e| e.parse::<u64>().ok())
+                .unwrap_or(0)
+                + 1;
+            let pairs = [
+                (OWNER_ID, o.owner_id.clone().unwrap_or_default()),
+                (ETAG, etag.to_string()),
+            ];
+            self.write_record(&name, &pairs)
+                .map_err(|e| store_error("claiming partition ownership", e))?;
+            claimed.push(Ownership {
+                etag: Some(Etag::from(etag.to_string())),
+                last_modified_time: Some(OffsetDateTime::now_utc()),
+                ..o.clone()
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn list_checkpoints(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Checkpoint>> {
+        let prefix = format!(
+            "{}checkpoint",
+            hub_prefix(namespace, event_hub_name, consumer_group)
+        );
+        Ok(self
+            .records(&prefix)
+            .into_iter()
+            .map(|(partition, pairs, _)| Checkpoint {
+                fully_qualified_namespace: namespace.to_string(),
+                event_hub_name: event_hub_name.to_string(),
+                consumer_group: consumer_group.to_string(),
+                partition_id: partition,
+                offset: get(&pairs, OFFSET)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_string),
+                sequence_number: get(&pairs, SEQUENCE_NUMBER).and_then(|s| s.parse().ok()),
+            })
+            .collect())
+    }
+
+    async fn list_ownerships(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Ownership>> {
+        let prefix = format!(
+            "{}ownership",
+            hub_prefix(namespace, event_hub_name, consumer_group)
+        );
+        Ok(self
+            .records(&prefix)
+            .into_iter()
+            .map(|(partition, pairs, modified)| Ownership {
+                fully_qualified_namespace: namespace.to_string(),
+                event_hub_name: event_hub_name.to_string(),
+                consumer_group: consumer_group.to_string(),
+                partition_id: partition,
+                owner_id: get(&pairs, OWNER_ID)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_string),
+                etag: get(&pairs, ETAG).map(Etag::from),
+                last_modified_time: Some(modified),
+            })
+            .collect())
+    }
+
+    async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
+        let mut pairs = vec![(OFFSET, checkpoint.offset.clone().unwrap_or_default())];
+        if let Some(seq) = checkpoint.sequence_number {
+            pairs.push((SEQUENCE_NUMBER, seq.to_string()));
+        }
+        self.write_record(&checkpoint_name(&checkpoint), &pairs)
+            .map_err(|e| store_error("writing a checkpoint", e))
+    }
+}
+
+#[async_trait]
+impl PartitionStore for LocalStore {
+    async fn owner(
+        &self,
+        namespace: &str,
+        hub: &str,
+        consumer_group: &str,
+        partition: &str,
+    ) -> azure_core::Result<Option<String>> {
+        let name = format!(
+            "{}ownership/{partition}",
+            hub_prefix(namespace, hub, consumer_group)
+        );
+        Ok(read_record(&self.dir.join(name))
+            .and_then(|(p, _)| get(&p, OWNER_ID).map(str::to_string))
+            .filter(|o| !o.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ownership(owner: &str, etag: Option<&str>) -> Ownership {
+        Ownership {
+            fully_qualified_namespace: "NS.servicebus.windows.net".into(),
+            event_hub_name: "Entra".into(),
+            consumer_group: "$Default".into(),
+            partition_id: "3".into(),
+            owner_id: Some(owner.into()),
+            etag: etag.map(Etag::from),
+            last_modified_time: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn claims_follow_etags_and_names_are_lower_cased() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let won = store
+            .claim_ownership(&[ownership("a", None)])
+            .await
+            .unwrap();
+        assert_eq!(won.len(), 1);
+        assert!(dir
+            .path()
+            .join("ns.servicebus.windows.net/entra/$default/ownership/3")
+            .exists());
+        // A second create loses; a stale etag loses; the current etag wins.
+        assert!(store
+            .claim_ownership(&[ownership("b", None)])
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .claim_ownership(&[ownership("b", Some("7"))])
+            .await
+            .unwrap()
+            .is_empty());
+        let etag = won[0].etag.as_ref().unwrap().to_string();
+        let stolen = store
+            .claim_ownership(&[ownership("b", Some(&etag))])
+            .await
+            .unwrap();
+        assert_eq!(stolen[0].owner_id.as_deref(), Some("b"));
+        let listed = store
+            .list_ownerships("NS.servicebus.windows.net", "Entra", "$Default")
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].owner_id.as_deref(), Some("b"));
+        // Released: listed with no owner.
+        store.release(stolen).await.unwrap();
+        let listed = store
+            .list_ownerships("ns.servicebus.windows.net", "entra", "$default")
+            .await
+            .unwrap();
+        assert_eq!(listed[0].owner_id, None);
+    }
+}
