@@ -3,10 +3,13 @@
 //! `aad_schemas::decode` / `normalize` (records → typed columns) → [`sink`] (Parquet lake, dead
 //! letters). [`convert`] runs that flow over files; [`generate`] makes realistic captures.
 
+pub mod checkpoint;
+pub mod config;
 pub mod convert;
 pub mod generate;
 pub mod memory;
 pub mod report;
+pub mod service;
 pub mod sink;
 pub mod source;
 pub mod store;

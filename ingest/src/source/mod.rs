@@ -1,3 +1,4 @@
 //! Sources: where raw message bytes come from, with their position.
 
+pub mod eventhubs;
 pub mod files;

@@ -1,0 +1,249 @@
+//! `aad-ingest run`: the service. It connects to Event Hubs, lets the client's `EventProcessor`
+//! balance partitions across replicas through the checkpoint store, and runs one
+//! [`partition`] pipeline per partition it owns. A failure of the connection or the store
+//! restarts the processor after a backoff, from the checkpoints; SIGTERM or SIGINT stop
+//! receiving, commit what was received, release ownership and exit within the grace period.
+
+pub mod partition;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aad_schemas::SchemaOptions;
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::checkpoint::{self, PartitionStore};
+use crate::config::RunConfig;
+use crate::sink::parquet::LakeOptions;
+use crate::source::eventhubs;
+use crate::store;
+use partition::{Counters, Ended, Shared};
+
+/// How the service ended.
+#[derive(Debug)]
+pub struct RunReport {
+    pub events: u64,
+    pub records: u64,
+    pub rows: u64,
+    pub dead_letters: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// Everything was committed and ownership released within the grace period.
+    pub clean: bool,
+}
+
+/// A random-enough owner id for replicas that do not set one: host, process and time.
+fn default_owner_id() -> String {
+    let mut host = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
+    let host = if unsafe { libc::gethostname(host.as_mut_ptr().cast(), host.len()) } == 0 {
+        let end = host.iter().position(|&b| b == 0).unwrap_or(host.len());
+        String::from_utf8_lossy(&host[..end]).into_owned()
+    } else {
+        "host".into()
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{host}-{}-{nanos:08x}", std::process::id())
+}
+
+/// Run until SIGTERM/SIGINT (or until `stop` is set by the caller).
+pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunReport> {
+    let start = Instant::now();
+    let eh = &config.source.eventhubs;
+    let owner_id = config
+        .checkpoint
+        .owner_id
+        .clone()
+        .unwrap_or_else(default_owner_id);
+    let namespace = eventhubs::namespace(eh)?;
+    let store = checkpoint::open(&config.checkpoint.store).context("checkpoint.store")?;
+    let lake = store::open(&config.lake.out).context("lake.out")?;
+    let shared = Arc::new(Shared {
+        namespace: namespace.clone(),
+        hub: eh.hub.clone(),
+        consumer_group: eh.consumer_group.clone(),
+        owner_id: owner_id.clone(),
+        lake,
+        store: Arc::clone(&store),
+        schema: SchemaOptions {
+            nanosecond_timestamps: config.lake.nanos,
+        },
+        lake_options: LakeOptions {
+            zstd_level: config.lake.zstd_level,
+            ..LakeOptions::default()
+        },
+        roll_bytes: config.lake.roll_mib << 20,
+        roll_age: config.roll_age(),
+        held: AtomicUsize::new(0),
+        memory_budget: config.service.memory_mib << 20,
+        max_backoff: Duration::from_secs_f64(config.service.max_backoff_secs),
+        stats: Counters::default(),
+        rt: tokio::runtime::Handle::current(),
+    });
+    tracing::info!(namespace = %namespace, hub = %eh.hub, consumer_group = %eh.consumer_group, owner = %owner_id, lake = %shared.lake.display, "starting");
+
+    let mut clean = true;
+    let mut backoff = Duration::from_millis(500);
+    let max_backoff = shared.max_backoff;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        // The client's event streams are not `Send`: they run on a local task set.
+        let local = tokio::task::LocalSet::new();
+        let outcome = local
+            .run_until(session(&config, &shared, &store, stop.clone()))
+            .await;
+        match outcome {
+            Ok(done_cleanly) => {
+                clean = done_cleanly;
+                break;
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), retry_in = ?backoff, "event hub session failed; restarting from the checkpoints");
+                let mut stop = stop.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                backoff = (backoff * 2).min(max_backoff);
+            }
+        }
+    }
+    let c = &shared.stats;
+    Ok(RunReport {
+        events: c.events.load(Ordering::Relaxed),
+        records: c.records.load(Ordering::Relaxed),
+        rows: c.rows.load(Ordering::Relaxed),
+        dead_letters: c.dead_letters.load(Ordering::Relaxed),
+        bytes: c.bytes.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+        clean,
+    })
+}
+
+/// Events waiting between a partition's receiver and its pipeline (the client prefetches more).
+const PUMP_EVENTS: usize = 16;
+
+/// One connection's life: processor, partition pipelines, and a clean stop. `Ok(clean)` when
+/// the service was asked to stop; `Err` when the processor failed and must be restarted.
+async fn session(
+    config: &RunConfig,
+    shared: &Arc<Shared>,
+    store: &Arc<dyn PartitionStore>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<bool> {
+    let consumer = eventhubs::connect(&config.source.eventhubs, &shared.owner_id).await?;
+    let processor = eventhubs::processor(config, consumer, Arc::clone(store)).await?;
+    let mut runner = {
+        let p = Arc::clone(&processor);
+        tokio::spawn(async move { p.run().await })
+    };
+    // Partition pipelines stop on this, not on the service's signal, so that a failed session
+    // stops them too.
+    let (stop_partitions, partitions_stop) = watch::channel(false);
+    let mut partitions: JoinSet<Result<Ended>> = JoinSet::new();
+    let mut pumps: JoinSet<()> = JoinSet::new();
+    let failure: Option<anyhow::Error> = loop {
+        tokio::select! {
+            _ = stop.changed() => break None,
+            done = &mut runner => {
+                let why = match done {
+                    Ok(Ok(())) => anyhow::anyhow!("the event processor stopped"),
+                    Ok(Err(e)) => anyhow::anyhow!("event processor: {e}"),
+                    Err(e) => anyhow::anyhow!("event processor task: {e}"),
+                };
+                break Some(why);
+            }
+            next = processor.next_partition_client() => match next {
+                Ok(client) => {
+                    let id = client.get_partition_id().to_string();
+                    let (to, from) = tokio::sync::mpsc::channel(PUMP_EVENTS);
+                    pumps.spawn_local(partition::pump(client, to));
+                    partitions.spawn(partition::drain(Arc::clone(shared), id, from, partitions_stop.clone()));
+                }
+                Err(e) => break Some(anyhow::anyhow!("event processor: {e}")),
+            },
+            Some(ended) = partitions.join_next() => match ended {
+                Ok(Ok(e)) => tracing::debug!(?e, "partition pipeline ended"),
+                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "partition pipeline failed"),
+                Err(e) => tracing::error!(error = %e, "partition pipeline panicked"),
+            },
+        }
+    };
+
+    // Stop taking partitions first, so none is handed out again while the others commit.
+    let _ = processor.shutdown().await;
+    runner.abort();
+    let _ = stop_partitions.send(true);
+    let grace = config.grace();
+    let committed = tokio::time::timeout(grace, async {
+        let mut ok = true;
+        while let Some(ended) = partitions.join_next().await {
+            match ended {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    ok = false;
+                    tracing::error!(error = %format!("{e:#}"), "partition did not commit");
+                }
+                Err(e) => {
+                    ok = false;
+                    tracing::error!(error = %e, "partition pipeline panicked");
+                }
+            }
+        }
+        ok
+    })
+    .await;
+    let mut clean = match committed {
+        Ok(ok) => ok,
+        Err(_) => {
+            tracing::error!(grace = ?grace, "grace period over before every partition committed; uncommitted events will be read again at the next start");
+            partitions.abort_all();
+            false
+        }
+    };
+    if failure.is_none() {
+        if let Err(e) = release(shared, store).await {
+            tracing::warn!(error = %format!("{e:#}"), "releasing ownership failed; other replicas take the partitions once it expires");
+            clean = false;
+        }
+    }
+    // The pumps end once their pipelines are gone, closing the receivers.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while pumps.join_next().await.is_some() {}
+    })
+    .await;
+    pumps.abort_all();
+    if let Ok(processor) = Arc::try_unwrap(processor) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), processor.close()).await;
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(clean),
+    }
+}
+
+/// Hand our partitions back so other replicas take them at their next round.
+async fn release(shared: &Shared, store: &Arc<dyn PartitionStore>) -> Result<()> {
+    let ours: Vec<_> = store
+        .list_ownerships(&shared.namespace, &shared.hub, &shared.consumer_group)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .filter(|o| o.owner_id.as_deref() == Some(shared.owner_id.as_str()))
+        .collect();
+    let n = ours.len();
+    store
+        .release(ours)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(partitions = n, "ownership released");
+    Ok(())
+}

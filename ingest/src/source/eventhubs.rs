@@ -1,0 +1,221 @@
+//! The Event Hubs source: the official client, authenticated as the config says, and its
+//! `EventProcessor` balancing partitions across replicas through our checkpoint store.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core_amqp::AmqpTransport;
+use azure_identity::{
+    AzureCliCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential,
+};
+use azure_messaging_eventhubs::models::StartPositions;
+use azure_messaging_eventhubs::{
+    ConnectionString, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
+    StartPosition,
+};
+
+use crate::checkpoint::PartitionStore;
+use crate::config::{AuthConfig, EventHubsConfig, RunConfig, StartAt};
+
+/// Largest event body Event Hubs accepts (Standard tier and up: 1 MiB), used to turn the
+/// prefetch budget in bytes into a count of events.
+const MAX_EVENT_BYTES: usize = 1 << 20;
+
+/// Connect a consumer client. Errors never carry the secret: the connection string's parse
+/// error is replaced by a message that names only the variable.
+pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerClient> {
+    // The processor writes the application id into ownership records as the owner: it must be
+    // this replica's owner id (stable across restarts when configured).
+    let mut builder = ConsumerClient::builder()
+        .with_consumer_group(cfg.consumer_group.clone())
+        .with_application_id(owner_id.to_string())
+        .with_instance_id(owner_id.to_string());
+    if let Some(endpoint) = &cfg.endpoint {
+        builder = builder.with_custom_endpoint(endpoint.clone());
+    }
+    if cfg.transport == "websocket" {
+        builder = builder.with_transport(AmqpTransport::WebSocket);
+    }
+    match &cfg.auth {
+        AuthConfig::ConnectionString { env } | AuthConfig::Sas { env } => {
+            let secret = std::env::var(env).with_context(|| format!("{env} is not set"))?;
+            let connection_string = match &cfg.auth {
+                AuthConfig::Sas { .. } => format!(
+                    "Endpoint=sb://{}/;SharedAccessSignature={};EntityPath={}",
+                    cfg.namespace.as_deref().unwrap_or_default(),
+                    secret.trim(),
+                    cfg.hub
+                ),
+                _ => secret,
+            };
+            parse_connection_string(&connection_string, env)?;
+            builder
+                .open_with_connection_string(&connection_string, Some(&cfg.hub))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), &connection_string)))
+                .context("cannot connect to Event Hubs")
+        }
+        _ => {
+            let namespace = cfg.namespace.as_deref().unwrap_or_default();
+            builder
+                .open(namespace, cfg.hub.clone(), credential(&cfg.auth)?)
+                .await
+                .context("cannot connect to Event Hubs")
+        }
+    }
+}
+
+/// Parse a connection string; the error names the variable, never the value.
+fn parse_connection_string(text: &str, env: &str) -> Result<ConnectionString> {
+    text.parse::<ConnectionString>().map_err(|_| {
+        anyhow::anyhow!(
+            "source.eventhubs.auth: the value of {env} is not a valid Event Hubs connection string or SAS token"
+        )
+    })
+}
+
+/// The fully qualified namespace: from the config, or else from the connection string.
+pub fn namespace(cfg: &EventHubsConfig) -> Result<String> {
+    if let Some(ns) = cfg.namespace.as_deref().filter(|n| !n.trim().is_empty()) {
+        return Ok(ns.trim().to_string());
+    }
+    match &cfg.auth {
+        AuthConfig::ConnectionString { env } => {
+            let text = std::env::var(env).with_context(|| format!("{env} is not set"))?;
+            Ok(parse_connection_string(&text, env)?.fully_qualified_namespace)
+        }
+        _ => anyhow::bail!("source.eventhubs.namespace: required with this auth method"),
+    }
+}
+
+/// An Entra ID credential for the non-SAS methods.
+fn credential(auth: &AuthConfig) -> Result<Arc<dyn TokenCredential>> {
+    Ok(match auth {
+        AuthConfig::ClientSecret {
+            tenant_id,
+            client_id,
+            secret_env,
+        } => {
+            let secret = std::env::var(secret_env)
+                .with_context(|| format!("{secret_env} is not set"))?;
+            azure_identity::ClientSecretCredential::new(
+                tenant_id,
+                client_id.clone(),
+                Secret::new(secret),
+                None,
+            )
+            .context("source.eventhubs.auth: client secret credential")?
+        }
+        AuthConfig::ManagedIdentity { client_id } => {
+            let options = ManagedIdentityCredentialOptions {
+                user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                ..Default::default()
+            };
+            ManagedIdentityCredential::new(Some(options))
+                .context("source.eventhubs.auth: managed identity")?
+        }
+        AuthConfig::WorkloadIdentity => WorkloadIdentityCredential::new(None)
+            .context("source.eventhubs.auth: workload identity (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE)")?,
+        AuthConfig::AzureCli => {
+            AzureCliCredential::new(None).context("source.eventhubs.auth: Azure CLI")?
+        }
+        AuthConfig::ConnectionString { .. } | AuthConfig::Sas { .. } => {
+            unreachable!("SAS methods connect with a connection string")
+        }
+    })
+}
+
+/// Remove every secret part of a connection string from a message.
+pub fn scrub(message: &str, connection_string: &str) -> String {
+    let mut out = message.to_string();
+    for part in connection_string.split(';') {
+        if let Some((key, value)) = part.split_once('=') {
+            let key = key.trim().to_ascii_lowercase();
+            if (key == "sharedaccesskey" || key == "sharedaccesssignature") && value.len() >= 4 {
+                out = out.replace(value, "<redacted>");
+            }
+        }
+    }
+    out
+}
+
+/// The processor: load balancing, renewal and partition receivers, over `store`.
+pub async fn processor(
+    config: &RunConfig,
+    consumer: ConsumerClient,
+    store: Arc<dyn PartitionStore>,
+) -> Result<Arc<EventProcessor>> {
+    let cp = &config.checkpoint;
+    let location = match config.start_at()? {
+        StartAt::Earliest => StartLocation::Earliest,
+        StartAt::Latest => StartLocation::Latest,
+        StartAt::Time(ms) => {
+            StartLocation::EnqueuedTime(SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64))
+        }
+    };
+    let strategy = if cp.strategy == "greedy" {
+        ProcessorStrategy::Greedy
+    } else {
+        ProcessorStrategy::Balanced
+    };
+    let prefetch = ((config.source.eventhubs.prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
+    let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
+        Arc::new(StoreRef(store));
+    EventProcessor::builder()
+        .with_load_balancing_strategy(strategy)
+        .with_update_interval(seconds(cp.update_interval_secs))
+        .with_partition_expiration_duration(seconds(cp.ownership_expiry_secs))
+        .with_start_positions(StartPositions {
+            default: StartPosition {
+                location,
+                inclusive: false,
+            },
+            ..Default::default()
+        })
+        .with_prefetch(prefetch as u32)
+        .build(consumer, store)
+        .await
+        .context("cannot start the event processor")
+}
+
+fn seconds(s: f64) -> azure_core::time::Duration {
+    azure_core::time::Duration::milliseconds((s * 1000.0) as i64)
+}
+
+/// Lets the processor hold our store as the client's trait object.
+struct StoreRef(Arc<dyn PartitionStore>);
+
+#[async_trait::async_trait]
+impl azure_messaging_eventhubs::CheckpointStore for StoreRef {
+    async fn claim_ownership(
+        &self,
+        o: &[azure_messaging_eventhubs::models::Ownership],
+    ) -> azure_core::Result<Vec<azure_messaging_eventhubs::models::Ownership>> {
+        self.0.claim_ownership(o).await
+    }
+    async fn list_checkpoints(
+        &self,
+        ns: &str,
+        hub: &str,
+        cg: &str,
+    ) -> azure_core::Result<Vec<azure_messaging_eventhubs::models::Checkpoint>> {
+        self.0.list_checkpoints(ns, hub, cg).await
+    }
+    async fn list_ownerships(
+        &self,
+        ns: &str,
+        hub: &str,
+        cg: &str,
+    ) -> azure_core::Result<Vec<azure_messaging_eventhubs::models::Ownership>> {
+        self.0.list_ownerships(ns, hub, cg).await
+    }
+    async fn update_checkpoint(
+        &self,
+        c: azure_messaging_eventhubs::models::Checkpoint,
+    ) -> azure_core::Result<()> {
+        self.0.update_checkpoint(c).await
+    }
+}
