@@ -5,6 +5,8 @@
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
   read_lake.py azure-create <blob endpoint> <container>
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
+  read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
+      every blob, as the Azure SDK for Python (whose checkpoint store other processors share) sees it
 """
 import json
 import sys
@@ -46,7 +48,7 @@ def main():
 
         d = ds.dataset(arg, format="parquet", partitioning="hive")
         print(json.dumps({"rows": d.count_rows(), "files": len(d.files)}))
-    elif mode in ("azure-create", "azure-download"):
+    elif mode in ("azure-create", "azure-download", "azure-metadata"):
         from azure.storage.blob import BlobServiceClient
 
         # Azurite's well-known development account (public, documented by Microsoft).
@@ -60,6 +62,12 @@ def main():
         if mode == "azure-create":
             container.create_container()
             print(json.dumps({"created": sys.argv[3]}))
+        elif mode == "azure-metadata":
+            blobs = {
+                b.name: {"size": b.size, "metadata": dict(b.metadata or {})}
+                for b in container.list_blobs(include=["metadata"])
+            }
+            print(json.dumps(blobs))
         else:
             import os
 

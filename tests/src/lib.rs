@@ -4,6 +4,9 @@
 //! Every prerequisite is required: a missing one fails the test with what to run, it never
 //! skips. `scripts/test` sets everything up.
 
+pub mod broker;
+pub mod service;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

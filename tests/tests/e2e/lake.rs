@@ -67,7 +67,7 @@ fn generated_capture_converts_reruns_idempotently_and_dead_letters_broken_messag
     let rows: u64 = first.iter().map(|(_, n)| n.parse::<u64>().unwrap()).sum();
     assert_eq!(rows, 4000, "every generated record is a row: {out}");
     assert!(
-        out.contains(&format!("4000 rows")) && out.contains(&format!("{invalid} dead letter(s)")),
+        out.contains("4000 rows") && out.contains(&format!("{invalid} dead letter(s)")),
         "{out}"
     );
 

@@ -1,6 +1,8 @@
 //! End-to-end tests: one test binary (linking the whole stack once), one module per concern.
 
+mod broker;
 mod columns;
 mod lake;
 mod lossless;
 mod samples;
+mod service;

@@ -319,7 +319,7 @@ fn key(row: &Row) -> (String, u64, i64) {
 fn every_sample_converts_into_its_table_with_exact_values() {
     let dir = samples_dir();
     let lake = tempfile::tempdir().unwrap();
-    let report = convert_into(&[dir.clone()], lake.path());
+    let report = convert_into(std::slice::from_ref(&dir), lake.path());
 
     // Every file: rows + dead letters = records in; none of the real records is rejected.
     let files: Vec<_> = std::fs::read_dir(&dir)

@@ -1,0 +1,297 @@
+//! Harness for the `run` service tests: a capture split into Event Hubs messages, the service
+//! as a child process (killed, stopped, restarted), its config, and what the Azure SDK for
+//! Python sees in the checkpoint container.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aad_ingest::generate::{generate, Format, GenerateOptions};
+use simd_json::prelude::*;
+
+use crate::{aad_ingest_bin, run_reader_args, Azurite};
+
+/// A generated envelope capture: its file (for `convert`) and its lines (one message each).
+pub struct Capture {
+    pub file: PathBuf,
+    pub messages: Vec<Vec<u8>>,
+}
+
+/// `records` generated records with quirks, `per_message` to an Event Hubs message.
+pub fn capture(dir: &Path, records: u64, seed: u64, per_message: usize) -> Capture {
+    let opts = GenerateOptions {
+        records,
+        seed,
+        format: Format::Envelope,
+        records_per_message: per_message,
+        quirk_share: 0.2,
+        ..GenerateOptions::default()
+    };
+    let mut out = Vec::new();
+    generate(&opts, &mut out).expect("generate");
+    let file = dir.join(format!("capture-{seed}.ndjson"));
+    std::fs::write(&file, &out).unwrap();
+    let messages = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    Capture { file, messages }
+}
+
+/// A blob as the Azure SDK for Python lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub size: u64,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Azurite {
+    /// Every blob of a container with its metadata, read by the Azure SDK for Python.
+    pub fn blobs(&self, container: &str) -> BTreeMap<String, Blob> {
+        let v = run_reader_args(&["azure-metadata", &self.endpoint(), container]);
+        v.as_object()
+            .expect("blob map")
+            .iter()
+            .map(|(name, b)| {
+                let metadata = b
+                    .get("metadata")
+                    .and_then(|m| m.as_object())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or("").to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let size = b.get("size").and_then(|s| s.as_u64()).unwrap_or(0);
+                (name.to_string(), Blob { size, metadata })
+            })
+            .collect()
+    }
+}
+
+/// The service's config, with the knobs the tests turn.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub hub: String,
+    pub endpoint: String,
+    pub checkpoint_store: String,
+    pub lake: String,
+    pub owner_id: Option<String>,
+    pub strategy: &'static str,
+    pub roll_secs: f64,
+    pub roll_mib: usize,
+    pub update_interval_secs: f64,
+    pub ownership_expiry_secs: f64,
+    pub grace_secs: f64,
+}
+
+/// The environment variable the tests' configs read the connection string from.
+pub const CONNECTION_STRING_ENV: &str = "AAD_TEST_EVENTHUB_CONNECTION";
+/// The SAS key in that connection string: it must never appear in any output.
+pub const SAS_KEY: &str = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=";
+
+pub fn connection_string(namespace: &str, hub: &str) -> String {
+    format!("Endpoint=sb://{namespace}/;SharedAccessKeyName=listen;SharedAccessKey={SAS_KEY};EntityPath={hub}")
+}
+
+impl ServiceConfig {
+    pub fn new(hub: &str, endpoint: &str, checkpoint_store: &str, lake: &str) -> Self {
+        ServiceConfig {
+            hub: hub.into(),
+            endpoint: endpoint.into(),
+            checkpoint_store: checkpoint_store.into(),
+            lake: lake.into(),
+            owner_id: None,
+            strategy: "greedy",
+            roll_secs: 1.0,
+            roll_mib: 1,
+            update_interval_secs: 1.0,
+            ownership_expiry_secs: 5.0,
+            grace_secs: 20.0,
+        }
+    }
+
+    pub fn toml(&self) -> String {
+        let owner = self
+            .owner_id
+            .as_ref()
+            .map(|o| format!("owner_id = \"{o}\"\n"))
+            .unwrap_or_default();
+        format!(
+            r#"[source.eventhubs]
+hub = "{hub}"
+endpoint = "{endpoint}"
+auth = {{ method = "connection_string", env = "{env}" }}
+
+[checkpoint]
+store = "{store}"
+{owner}strategy = "{strategy}"
+update_interval_secs = {update}
+ownership_expiry_secs = {expiry}
+
+[lake]
+out = "{lake}"
+roll_secs = {roll_secs}
+roll_mib = {roll_mib}
+
+[service]
+grace_secs = {grace}
+max_backoff_secs = 2
+"#,
+            hub = self.hub,
+            endpoint = self.endpoint,
+            env = CONNECTION_STRING_ENV,
+            store = self.checkpoint_store,
+            strategy = self.strategy,
+            update = self.update_interval_secs,
+            expiry = self.ownership_expiry_secs,
+            lake = self.lake,
+            roll_secs = self.roll_secs,
+            roll_mib = self.roll_mib,
+            grace = self.grace_secs,
+        )
+    }
+
+    pub fn write(&self, path: &Path) -> PathBuf {
+        std::fs::write(path, self.toml()).unwrap();
+        path.to_path_buf()
+    }
+}
+
+/// `aad-ingest run` as a child process; its stderr goes to a log file that survives restarts.
+pub struct Service {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Service {
+    pub fn start(config: &Path, env: &[(String, String)], log: &Path) -> Service {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(aad_ingest_bin())
+            .args(["run", "-c"])
+            .arg(config)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(
+                "AAD_LOG",
+                std::env::var("AAD_TEST_LOG").unwrap_or_else(|_| "aad_ingest=info,warn".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start aad-ingest run");
+        Service {
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: no chance to flush or checkpoint.
+    pub fn kill(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then wait: the exit code and how long the stop took.
+    pub fn terminate(mut self, within: Duration) -> (Option<i32>, Duration) {
+        let mut child = self.child.take().expect("running");
+        let start = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (status.code(), start.elapsed());
+            }
+            if start.elapsed() > within {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "aad-ingest run did not stop within {within:?}; log:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The exit status once it has exited by itself.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            // A failing test shows what the service said.
+            if std::thread::panicking() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                eprintln!("--- {} (last lines) ---", self.log.display());
+                for l in &lines[lines.len().saturating_sub(80)..] {
+                    eprintln!("{l}");
+                }
+            }
+        }
+    }
+}
+
+/// Poll `check` until it returns `Some`, or panic with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The checkpoint records of a consumer group in a local checkpoint directory or in Azurite:
+/// partition → (offset, sequence number).
+pub fn checkpoints_in(
+    blobs: &BTreeMap<String, Blob>,
+    prefix: &str,
+) -> BTreeMap<String, (String, i64)> {
+    blobs
+        .iter()
+        .filter_map(|(name, b)| {
+            let partition = name.strip_prefix(prefix)?.strip_prefix("checkpoint/")?;
+            let seq = b.metadata.get("sequencenumber")?.parse().ok()?;
+            let offset = b.metadata.get("offset").cloned().unwrap_or_default();
+            Some((partition.to_string(), (offset, seq)))
+        })
+        .collect()
+}
+
+/// Owners of a consumer group's partitions: partition → owner id ("" when released).
+pub fn owners_in(blobs: &BTreeMap<String, Blob>, prefix: &str) -> BTreeMap<String, String> {
+    blobs
+        .iter()
+        .filter_map(|(name, b)| {
+            let partition = name.strip_prefix(prefix)?.strip_prefix("ownership/")?;
+            Some((
+                partition.to_string(),
+                b.metadata.get("ownerid").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,476 @@
+//! `aad-ingest run` as a service, with the real Event Hubs client against the test broker and
+//! checkpoints in Azurite or a local directory: rows land exactly once through restarts,
+//! SIGKILLs and replica handovers, checkpoints keep the other SDKs' layout, a stop is graceful,
+//! and bad configs are refused without leaking secrets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use aad_tests::broker::Broker;
+use aad_tests::service::{
+    capture, checkpoints_in, connection_string, owners_in, wait_for, Service, ServiceConfig,
+    CONNECTION_STRING_ENV, SAS_KEY,
+};
+use aad_tests::{convert_into, duckdb, Azurite};
+use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
+
+/// Mixed case on purpose: checkpoint names must come out lower-cased, as the other SDKs write them.
+const NAMESPACE: &str = "Aad-Test.servicebus.windows.net";
+const PREFIX: &str = "aad-test.servicebus.windows.net/entra/$default/";
+
+/// The lake written by `run` holds exactly the rows `convert` makes of the same messages:
+/// the same multiset of (table, Id, record index), and no event position twice.
+fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
+    let reference = work.join("reference-lake");
+    convert_into(&[capture_file.to_path_buf()], &reference);
+    let q = |lake: &Path| {
+        format!(
+            "SELECT \"table\" AS t, Id AS id, _RecordIndex AS r FROM read_parquet('{}/table=*/**/*.parquet', hive_partitioning=true, union_by_name=true)",
+            lake.display()
+        )
+    };
+    let rows = duckdb(&format!(
+        "WITH a AS ({a}), b AS ({b}), \
+         p AS (SELECT \"table\" AS t, _Partition AS part, _SequenceNumber AS s, _RecordIndex AS r FROM read_parquet('{run}/table=*/**/*.parquet', hive_partitioning=true, union_by_name=true)) \
+         SELECT (SELECT count(*) FROM a) AS got, (SELECT count(*) FROM b) AS want, \
+                (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b)) AS extra, \
+                (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a)) AS missing, \
+                (SELECT count(DISTINCT (t, part, s, r)) FROM p) AS positions, \
+                (SELECT count(*) FROM p WHERE part IS NULL OR s IS NULL) AS unplaced",
+        a = q(run_lake),
+        b = q(&reference),
+        run = run_lake.display()
+    ));
+    let r = &rows[0];
+    let n = |k: &str| r[k].as_deref().unwrap().parse::<u64>().unwrap();
+    assert!(n("want") > 0);
+    assert_eq!(
+        (n("got"), n("extra"), n("missing"), n("unplaced")),
+        (n("want"), 0, 0, 0),
+        "{r:?}"
+    );
+    assert_eq!(n("positions"), n("got"), "an event position appears twice");
+}
+
+fn service_env(azurite: Option<&Azurite>) -> Vec<(String, String)> {
+    let mut env = vec![(
+        CONNECTION_STRING_ENV.to_string(),
+        connection_string(NAMESPACE, "entra"),
+    )];
+    if let Some(a) = azurite {
+        env.extend(a.env().into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
+    env
+}
+
+/// Last sequence number per partition in the broker.
+fn ends(broker: &Broker, partitions: u32) -> BTreeMap<String, i64> {
+    (0..partitions)
+        .filter_map(|p| {
+            let events = broker.events("entra", &p.to_string());
+            events.last().map(|e| (p.to_string(), e.sequence_number))
+        })
+        .collect()
+}
+
+/// Checkpoints (from a local directory store) as partition → sequence number.
+fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
+    let d = dir.join(PREFIX).join("checkpoint");
+    let Ok(entries) = std::fs::read_dir(&d) else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let seq = text
+                .lines()
+                .find_map(|l| l.strip_prefix("sequencenumber="))?
+                .parse()
+                .ok()?;
+            Some((name, seq))
+        })
+        .collect()
+}
+
+fn assert_no_secret(log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(!text.contains(SAS_KEY), "the SAS key leaked into the log");
+    assert!(
+        !text.contains("sig="),
+        "a SAS signature leaked into the log"
+    );
+}
+
+#[test]
+fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
+    let work = tempfile::tempdir().unwrap();
+    let azurite = Azurite::start();
+    azurite.create_container("checkpoints");
+    azurite.create_container("lake");
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 1500, 11, 25);
+
+    // Publish with the real producer: batches to each partition, and single keyed events.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let producer = ProducerClient::builder()
+            .with_custom_endpoint(broker.endpoint())
+            .open_with_connection_string(&connection_string(NAMESPACE, "entra"), None)
+            .await
+            .expect("producer");
+        let (batched, single) = cap.messages.split_at(cap.messages.len() / 2);
+        for (p, chunk) in batched.chunks(batched.len().div_ceil(4)).enumerate() {
+            let mut batch = producer
+                .create_batch(Some(EventDataBatchOptions {
+                    partition_id: Some(p.to_string()),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap();
+            for m in chunk {
+                if !batch.try_add_event_data(m.clone(), None).unwrap() {
+                    producer.send_batch(batch, None).await.unwrap();
+                    batch = producer
+                        .create_batch(Some(EventDataBatchOptions {
+                            partition_id: Some(p.to_string()),
+                            ..Default::default()
+                        }))
+                        .await
+                        .unwrap();
+                    assert!(batch.try_add_event_data(m.clone(), None).unwrap());
+                }
+            }
+            producer.send_batch(batch, None).await.unwrap();
+        }
+        for (i, m) in single.iter().enumerate() {
+            let options = SendEventOptions {
+                partition_id: Some((i % 4).to_string()),
+            };
+            producer.send_event(m.clone(), Some(options)).await.unwrap();
+        }
+        producer.close().await.unwrap();
+    });
+    let total: usize = (0..4)
+        .map(|p| broker.events("entra", &p.to_string()).len())
+        .sum();
+    assert_eq!(total, cap.messages.len());
+
+    let mut config = ServiceConfig::new(
+        "entra",
+        &broker.endpoint(),
+        "az://checkpoints",
+        "az://lake/entra",
+    );
+    config.strategy = "balanced";
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &service_env(Some(&azurite)), &log);
+    let want = ends(&broker, 4);
+    wait_for(
+        "every partition checkpointed at its last event",
+        Duration::from_secs(120),
+        || {
+            let got: BTreeMap<String, i64> = checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
+                .into_iter()
+                .map(|(p, (_, s))| (p, s))
+                .collect();
+            (got == want).then_some(())
+        },
+    );
+    let (code, took) = service.terminate(Duration::from_secs(30));
+    assert_eq!(
+        code,
+        Some(0),
+        "log:\n{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert!(took < Duration::from_secs(20), "stop took {took:?}");
+
+    // The checkpoint container, as the Azure SDK for Python reads it: empty blobs, lower-cased
+    // names, `offset` and `sequencenumber` from the broker, and ownership released on stop.
+    let blobs = azurite.blobs("checkpoints");
+    let names: BTreeSet<&str> = blobs.keys().map(String::as_str).collect();
+    let expected: BTreeSet<String> = (0..4)
+        .flat_map(|p| {
+            [
+                format!("{PREFIX}checkpoint/{p}"),
+                format!("{PREFIX}ownership/{p}"),
+            ]
+        })
+        .collect();
+    assert_eq!(names, expected.iter().map(String::as_str).collect());
+    for p in 0..4 {
+        let last = broker.events("entra", &p.to_string()).pop().unwrap();
+        let b = &blobs[&format!("{PREFIX}checkpoint/{p}")];
+        assert_eq!(b.size, 0);
+        assert_eq!(
+            b.metadata,
+            BTreeMap::from([
+                ("offset".to_string(), last.offset.clone()),
+                (
+                    "sequencenumber".to_string(),
+                    last.sequence_number.to_string()
+                ),
+            ])
+        );
+    }
+    assert_eq!(
+        owners_in(&blobs, PREFIX).into_values().collect::<Vec<_>>(),
+        vec![String::new(); 4],
+        "ownership not released on stop"
+    );
+
+    let lake = work.path().join("lake");
+    azurite.download("lake", &lake);
+    assert_exactly_once(&lake.join("entra"), &cap.file, work.path());
+    assert_no_secret(&log);
+}
+
+/// A small deterministic generator for kill times.
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 8)]);
+    let cap = capture(work.path(), 6000, 21, 20);
+    let checkpoints = work.path().join("checkpoints");
+    let lake = work.path().join("lake");
+    let mut config = ServiceConfig::new(
+        "entra",
+        &broker.endpoint(),
+        checkpoints.to_str().unwrap(),
+        lake.to_str().unwrap(),
+    );
+    // A stable owner id: a restarted replica takes its partitions straight back.
+    config.owner_id = Some("replica-a".into());
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let env = service_env(None);
+    let mut published = 0;
+    let mut publish = |n: usize| {
+        for m in cap.messages.iter().skip(published).take(n) {
+            broker.publish("entra", &(published % 8).to_string(), m.clone());
+            published += 1;
+        }
+    };
+
+    // A clean restart resumes where the checkpoints are.
+    publish(60);
+    let service = Service::start(&config, &env, &log);
+    let want = ends(&broker, 8);
+    wait_for("first batch checkpointed", Duration::from_secs(120), || {
+        (local_checkpoints(&checkpoints) == want).then_some(())
+    });
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+
+    // Then SIGKILL at random points while events keep arriving.
+    let mut rng = Lcg(7);
+    let mut progressed = 0;
+    for _ in 0..10 {
+        publish(20);
+        let before = local_checkpoints(&checkpoints);
+        let service = Service::start(&config, &env, &log);
+        std::thread::sleep(Duration::from_millis(400 + rng.below(2600)));
+        service.kill();
+        if local_checkpoints(&checkpoints) != before {
+            progressed += 1;
+        }
+    }
+    publish(usize::MAX);
+    assert_eq!(published, cap.messages.len());
+    assert!(
+        progressed >= 3,
+        "only {progressed} of 10 runs got as far as a checkpoint before the kill"
+    );
+
+    let service = Service::start(&config, &env, &log);
+    let want = ends(&broker, 8);
+    wait_for(
+        "every event checkpointed after the crashes",
+        Duration::from_secs(180),
+        || (local_checkpoints(&checkpoints) == want).then_some(()),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    assert_exactly_once(&lake, &cap.file, work.path());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.matches("partition taken").count() >= 8 * 12, "{text}");
+    assert_no_secret(&log);
+}
+
+fn replicas_share_and_hand_over(replicas: usize) {
+    let work = tempfile::tempdir().unwrap();
+    let azurite = Azurite::start();
+    azurite.create_container("checkpoints");
+    let broker = Broker::start(NAMESPACE, &[("entra", 8)]);
+    let cap = capture(work.path(), 4000, 31 + replicas as u64, 20);
+    let lake = work.path().join("lake");
+    let (first, rest) = cap.messages.split_at(cap.messages.len() / 2);
+    for (i, m) in first.iter().enumerate() {
+        broker.publish("entra", &(i % 8).to_string(), m.clone());
+    }
+    let env = service_env(Some(&azurite));
+    let mut running: Vec<(String, Service)> = (0..replicas)
+        .map(|i| {
+            let mut c = ServiceConfig::new(
+                "entra",
+                &broker.endpoint(),
+                "az://checkpoints",
+                lake.to_str().unwrap(),
+            );
+            c.owner_id = Some(format!("replica-{i}"));
+            c.strategy = "balanced";
+            let path = c.write(&work.path().join(format!("run-{i}.toml")));
+            let log = work.path().join(format!("run-{i}.log"));
+            (format!("replica-{i}"), Service::start(&path, &env, &log))
+        })
+        .collect();
+
+    // Every partition is owned, by every replica, evenly; a partition never has two readers.
+    let min_share = 8 / replicas;
+    let owners = wait_for(
+        "partitions spread over the replicas",
+        Duration::from_secs(120),
+        || {
+            for (hub_cg, partition, count) in broker.active_receivers("entra") {
+                assert!(count <= 1, "{hub_cg}/{partition} has {count} readers");
+            }
+            let owners = owners_in(&azurite.blobs("checkpoints"), PREFIX);
+            let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+            for o in owners.values() {
+                *per.entry(o.as_str()).or_default() += 1;
+            }
+            let spread = owners.len() == 8
+                && per.len() == replicas
+                && per.iter().all(|(o, n)| !o.is_empty() && *n >= min_share);
+            spread.then_some(owners)
+        },
+    );
+    assert_eq!(owners.len(), 8);
+
+    // Stop one: it commits, releases, and its partitions go to the others.
+    let (gone, service) = running.remove(0);
+    let (code, _) = service.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0));
+    wait_for(
+        "the stopped replica's partitions taken over",
+        Duration::from_secs(120),
+        || {
+            let owners = owners_in(&azurite.blobs("checkpoints"), PREFIX);
+            let ok = owners.len() == 8 && owners.values().all(|o| !o.is_empty() && *o != gone);
+            ok.then_some(())
+        },
+    );
+    for (i, m) in rest.iter().enumerate() {
+        broker.publish("entra", &(i % 8).to_string(), m.clone());
+    }
+    let want = ends(&broker, 8);
+    wait_for("every event checkpointed", Duration::from_secs(180), || {
+        for (hub_cg, partition, count) in broker.active_receivers("entra") {
+            assert!(count <= 1, "{hub_cg}/{partition} has {count} readers");
+        }
+        let got: BTreeMap<String, i64> = checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
+            .into_iter()
+            .map(|(p, (_, s))| (p, s))
+            .collect();
+        (got == want).then_some(())
+    });
+    for (_, service) in running {
+        assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    }
+    assert_exactly_once(&lake, &cap.file, work.path());
+}
+
+#[test]
+fn two_replicas_share_eight_partitions_and_hand_over_on_stop() {
+    replicas_share_and_hand_over(2);
+}
+
+#[test]
+fn three_replicas_share_eight_partitions_and_hand_over_on_stop() {
+    replicas_share_and_hand_over(3);
+}
+
+#[test]
+fn bad_configs_are_refused_with_the_field_and_no_secret() {
+    let work = tempfile::tempdir().unwrap();
+    let good = ServiceConfig::new("entra", "amqp://127.0.0.1:1", "state", "lake").toml();
+    let cases: &[(&str, String, &str)] = &[
+        ("missing hub", good.replace("hub = \"entra\"\n", ""), "missing field `hub`"),
+        (
+            "unknown key",
+            good.replace("[lake]\n", "[lake]\nroll_minutes = 3\n"),
+            "unknown field `roll_minutes`",
+        ),
+        (
+            "bad auth method",
+            good.replace("method = \"connection_string\"", "method = \"password\""),
+            "unknown variant `password`",
+        ),
+        (
+            "client secret without tenant",
+            good.replace(
+                &format!("auth = {{ method = \"connection_string\", env = \"{CONNECTION_STRING_ENV}\" }}"),
+                "namespace = \"x.servicebus.windows.net\"\nauth = { method = \"client_secret\", client_id = \"a\" }",
+            ),
+            "missing field `tenant_id`",
+        ),
+        (
+            "unset secret variable",
+            good.replace(CONNECTION_STRING_ENV, "AAD_TEST_UNSET_VARIABLE"),
+            "source.eventhubs.auth.env: environment variable AAD_TEST_UNSET_VARIABLE is not set",
+        ),
+        (
+            "expiry shorter than renewal",
+            good.replace("ownership_expiry_secs = 5", "ownership_expiry_secs = 0.5"),
+            "checkpoint.ownership_expiry_secs:",
+        ),
+        (
+            "bad start",
+            good.replace("hub = \"entra\"", "hub = \"entra\"\nstart = \"last tuesday\""),
+            "source.eventhubs.start:",
+        ),
+    ];
+    for (what, text, expect) in cases {
+        let path = work.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(aad_tests::aad_ingest_bin())
+            .args(["run", "-c"])
+            .arg(&path)
+            .env(CONNECTION_STRING_ENV, connection_string(NAMESPACE, "entra"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(expect), "{what}: expected {expect:?} in {err}");
+        assert!(!err.contains(SAS_KEY), "{what}: secret in {err}");
+    }
+
+    // A malformed connection string is refused by naming its variable, not by echoing it.
+    let path = work.path().join("run.toml");
+    std::fs::write(&path, &good).unwrap();
+    let secret = "Endpoint=nonsense;SharedAccessKey=hunter2-very-secret";
+    let out = std::process::Command::new(aad_tests::aad_ingest_bin())
+        .args(["run", "-c"])
+        .arg(&path)
+        .env(CONNECTION_STRING_ENV, secret)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(CONNECTION_STRING_ENV), "{err}");
+    assert!(!err.contains("hunter2"), "secret in {err}");
+}
