@@ -334,6 +334,12 @@ fn run_service(a: RunArgs) -> Result<()> {
         });
         let r = aad_ingest::service::run(config, stop).await?;
         let secs = r.elapsed.as_secs_f64().max(1e-9);
+        // Every record routed to a table became one row of a committed segment.
+        eprint!("{}", report::tables(&r.tables, |name| {
+            Catalogue::get()
+                .by_name(name)
+                .map_or(0, |t| r.tables.tables[t.id.0 as usize].records)
+        }));
         eprintln!(
             "{} events ({:.1} MB, {:.0} events/s), {} records, {} rows, {} dead letters in {:.1} s",
             r.events,

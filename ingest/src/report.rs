@@ -1,14 +1,14 @@
-//! The summary `convert` prints at the end.
+//! The summaries `convert` and `run` print at the end.
 
 use std::fmt::Write;
 
-use aad_schemas::Catalogue;
+use aad_schemas::{Catalogue, NormalizeStats};
 
 use crate::convert::ConvertReport;
 
-/// Per table: records in, rows written, rows with `AdditionalFields`, values kept there because
-/// they could not be coerced, rows without a time; then dead letters and throughput.
-pub fn render(r: &ConvertReport) -> String {
+/// Per table: records in, rows written (`rows_of` the table's name), rows with
+/// `AdditionalFields`, values kept there because they could not be coerced, rows without a time.
+pub fn tables(stats: &NormalizeStats, rows_of: impl Fn(&str) -> u64) -> String {
     let cat = Catalogue::get();
     let mut s = String::new();
     let _ = writeln!(
@@ -16,7 +16,7 @@ pub fn render(r: &ConvertReport) -> String {
         "{:<34} {:>10} {:>10} {:>12} {:>10} {:>8}",
         "table", "records", "rows", "additional", "uncoerced", "no-time"
     );
-    for (t, c) in cat.tables.iter().zip(&r.tables.tables) {
+    for (t, c) in cat.tables.iter().zip(&stats.tables) {
         if c.records == 0 {
             continue;
         }
@@ -25,12 +25,18 @@ pub fn render(r: &ConvertReport) -> String {
             "{:<34} {:>10} {:>10} {:>12} {:>10} {:>8}",
             t.name,
             c.records,
-            r.rows_written(t.name),
+            rows_of(t.name),
             c.with_additional,
             c.uncoerced,
             c.without_time
         );
     }
+    s
+}
+
+/// The per-table lines, then dead letters and throughput.
+pub fn render(r: &ConvertReport) -> String {
+    let mut s = tables(&r.tables, |t| r.rows_written(t));
     let _ = writeln!(s, "{:<34} {:>10}", "(dead letters)", r.dead_letters());
     for i in r.inputs.iter().filter(|i| i.dead_letters > 0) {
         let _ = writeln!(

@@ -2,22 +2,43 @@
 //! messages, in one run: the difference is the cost of the transport (AMQP framing, the client,
 //! per-partition pipelines and checkpoints).
 //!
-//! cargo run --release -p aad-tests --example run_throughput -- [MB] [partitions]
+//! cargo run --release -p aad-tests --example run_throughput -- [MB] [partitions] [hours]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aad_ingest::config::RunConfig;
+use aad_ingest::generate::{Format, GenerateOptions};
 use aad_tests::broker::Broker;
-use aad_tests::service::{capture, connection_string, ServiceConfig, CONNECTION_STRING_ENV};
+use aad_tests::service::{capture_with, connection_string, ServiceConfig, CONNECTION_STRING_ENV};
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let mb: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let partitions: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(8);
+    let hours: u32 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1);
     let work = tempfile::tempdir().unwrap();
-    // About 4.9 KB per generated record.
-    let cap = capture(work.path(), mb * 1_000_000 / 4900, 5, 100);
+    // About 4.9 KB per generated record; an hour of events, as a live hub delivers them (a
+    // day-long capture would spread every segment over 24 hourly partitions).
+    let cap = capture_with(
+        work.path(),
+        GenerateOptions {
+            records: mb * 1_000_000 / 4900,
+            seed: 5,
+            format: Format::Envelope,
+            records_per_message: 100,
+            quirk_share: 0.0,
+            span_hours: hours,
+            ..GenerateOptions::default()
+        },
+    );
     let bytes: u64 = cap.messages.iter().map(|m| m.len() as u64).sum();
     let ns = "bench.servicebus.windows.net";
     let broker = Broker::start(ns, &[("entra", partitions)]);
@@ -47,8 +68,9 @@ fn main() {
         checkpoints.to_str().unwrap(),
         work.path().join("run-lake").to_str().unwrap(),
     );
-    c.roll_mib = 32;
-    c.roll_secs = 5.0;
+    // Segments by size, as under sustained load; the age bound only ends the last ones.
+    c.roll_mib = 8;
+    c.roll_secs = 1.0;
     c.update_interval_secs = 2.0;
     c.ownership_expiry_secs = 10.0;
     let config = RunConfig::parse(&c.toml()).unwrap();

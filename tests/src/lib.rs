@@ -194,9 +194,10 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
 /// Azurite, the Azure Storage emulator (blob service only), on a free loopback port, with its
 /// data in a temporary directory; stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct Azurite {
-    child: std::process::Child,
+    child: Option<std::process::Child>,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Azurite {
@@ -212,39 +213,65 @@ impl Azurite {
             .local_addr()
             .unwrap()
             .port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new(&bin)
+        let mut azurite = Azurite {
+            child: None,
+            port,
+            bin,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        azurite.resume();
+        azurite
+    }
+
+    /// Start (again) on the same port and data: an outage ends.
+    pub fn resume(&mut self) {
+        let child = Command::new(&self.bin)
             .args([
                 "--blobHost",
                 "127.0.0.1",
                 "--blobPort",
-                &port.to_string(),
+                &self.port.to_string(),
                 "--skipApiVersionCheck",
                 "--silent",
                 "--location",
             ])
-            .arg(dir.path())
+            .arg(self.dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut azurite = Azurite {
-            child,
-            port,
-            _dir: dir,
-        };
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()));
+        let child = self.child.insert(child);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = azurite.child.try_wait() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
                 panic!("Azurite exited at start: {status}");
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "Azurite did not listen on {port} within 60 s"
+                "Azurite did not listen on {} within 60 s",
+                self.port
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        azurite
+    }
+
+    /// Stop it, keeping its data: an outage begins.
+    pub fn pause(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // Azurite frees its port on SIGTERM but its process can linger: TERM, wait, then KILL.
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        for _ in 0..30 {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// The blob endpoint, `http://127.0.0.1:<port>/devstoreaccount1`.
@@ -285,17 +312,6 @@ impl Azurite {
 
 impl Drop for Azurite {
     fn drop(&mut self) {
-        // Azurite frees its port on SIGTERM but its process can linger: TERM, wait, then KILL.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..30 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.pause();
     }
 }

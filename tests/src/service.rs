@@ -20,14 +20,22 @@ pub struct Capture {
 
 /// `records` generated records with quirks, `per_message` to an Event Hubs message.
 pub fn capture(dir: &Path, records: u64, seed: u64, per_message: usize) -> Capture {
-    let opts = GenerateOptions {
-        records,
-        seed,
-        format: Format::Envelope,
-        records_per_message: per_message,
-        quirk_share: 0.2,
-        ..GenerateOptions::default()
-    };
+    capture_with(
+        dir,
+        GenerateOptions {
+            records,
+            seed,
+            format: Format::Envelope,
+            records_per_message: per_message,
+            quirk_share: 0.2,
+            ..GenerateOptions::default()
+        },
+    )
+}
+
+/// A capture generated with `opts` (in envelope format).
+pub fn capture_with(dir: &Path, opts: GenerateOptions) -> Capture {
+    let seed = opts.seed;
     let mut out = Vec::new();
     generate(&opts, &mut out).expect("generate");
     let file = dir.join(format!("capture-{seed}.ndjson"));
@@ -85,6 +93,10 @@ pub struct ServiceConfig {
     pub update_interval_secs: f64,
     pub ownership_expiry_secs: f64,
     pub grace_secs: f64,
+    /// The `auth` inline table; a connection string from [`CONNECTION_STRING_ENV`] by default.
+    pub auth: String,
+    /// `namespace = …` when the auth method needs it.
+    pub namespace: Option<String>,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -110,6 +122,10 @@ impl ServiceConfig {
             update_interval_secs: 1.0,
             ownership_expiry_secs: 5.0,
             grace_secs: 20.0,
+            auth: format!(
+                "{{ method = \"connection_string\", env = \"{CONNECTION_STRING_ENV}\" }}"
+            ),
+            namespace: None,
         }
     }
 
@@ -119,11 +135,16 @@ impl ServiceConfig {
             .as_ref()
             .map(|o| format!("owner_id = \"{o}\"\n"))
             .unwrap_or_default();
+        let namespace = self
+            .namespace
+            .as_ref()
+            .map(|n| format!("namespace = \"{n}\"\n"))
+            .unwrap_or_default();
         format!(
             r#"[source.eventhubs]
-hub = "{hub}"
+{namespace}hub = "{hub}"
 endpoint = "{endpoint}"
-auth = {{ method = "connection_string", env = "{env}" }}
+auth = {auth}
 
 [checkpoint]
 store = "{store}"
@@ -142,7 +163,7 @@ max_backoff_secs = 2
 "#,
             hub = self.hub,
             endpoint = self.endpoint,
-            env = CONNECTION_STRING_ENV,
+            auth = self.auth,
             store = self.checkpoint_store,
             strategy = self.strategy,
             update = self.update_interval_secs,

@@ -30,6 +30,8 @@ pub struct RunReport {
     pub rows: u64,
     pub dead_letters: u64,
     pub bytes: u64,
+    /// Per table, over the committed segments.
+    pub tables: aad_schemas::NormalizeStats,
     pub elapsed: Duration,
     /// Everything was committed and ownership released within the grace period.
     pub clean: bool,
@@ -88,6 +90,29 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
     });
     tracing::info!(namespace = %namespace, hub = %eh.hub, consumer_group = %eh.consumer_group, owner = %owner_id, lake = %shared.lake.display, "starting");
 
+    // A progress line a minute, so an operator sees the service move (or not).
+    let progress = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let c = &shared.stats;
+                tracing::info!(
+                    events = c.events.load(Ordering::Relaxed),
+                    megabytes = c.bytes.load(Ordering::Relaxed) / 1_000_000,
+                    rows = c.rows.load(Ordering::Relaxed),
+                    dead_letters = c.dead_letters.load(Ordering::Relaxed),
+                    segments = c.segments.load(Ordering::Relaxed),
+                    files = c.files.load(Ordering::Relaxed),
+                    undone_files = c.undone_files.load(Ordering::Relaxed),
+                    held_mib = shared.held.load(Ordering::Relaxed) >> 20,
+                    "progress"
+                );
+            }
+        })
+    };
     let mut clean = true;
     let mut backoff = Duration::from_millis(500);
     let max_backoff = shared.max_backoff;
@@ -116,13 +141,16 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
             }
         }
     }
+    progress.abort();
     let c = &shared.stats;
+    let tables = c.tables.lock().expect("counters").clone();
     Ok(RunReport {
         events: c.events.load(Ordering::Relaxed),
         records: c.records.load(Ordering::Relaxed),
         rows: c.rows.load(Ordering::Relaxed),
         dead_letters: c.dead_letters.load(Ordering::Relaxed),
         bytes: c.bytes.load(Ordering::Relaxed),
+        tables,
         elapsed: start.elapsed(),
         clean,
     })

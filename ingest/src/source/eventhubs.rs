@@ -28,11 +28,11 @@ const MAX_EVENT_BYTES: usize = 1 << 20;
 /// error is replaced by a message that names only the variable.
 pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerClient> {
     // The processor writes the application id into ownership records as the owner: it must be
-    // this replica's owner id (stable across restarts when configured).
+    // this replica's owner id (stable across restarts when configured). No instance id: the
+    // client names every receiver link after it, and equal names collide when links reconnect.
     let mut builder = ConsumerClient::builder()
         .with_consumer_group(cfg.consumer_group.clone())
-        .with_application_id(owner_id.to_string())
-        .with_instance_id(owner_id.to_string());
+        .with_application_id(owner_id.to_string());
     if let Some(endpoint) = &cfg.endpoint {
         builder = builder.with_custom_endpoint(endpoint.clone());
     }

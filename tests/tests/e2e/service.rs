@@ -4,7 +4,7 @@
 //! and bad configs are refused without leaking secrets.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aad_tests::broker::Broker;
@@ -95,6 +95,27 @@ fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// A config with checkpoints and lake in local directories under `work`.
+fn local_config(work: &Path, broker: &Broker) -> (PathBuf, PathBuf, ServiceConfig) {
+    let checkpoints = work.join("checkpoints");
+    let lake = work.join("lake");
+    let config = ServiceConfig::new(
+        "entra",
+        &broker.endpoint(),
+        checkpoints.to_str().unwrap(),
+        lake.to_str().unwrap(),
+    );
+    (checkpoints, lake, config)
+}
+
+/// Checkpoints in Azurite, as the Python SDK reads them: partition → sequence number.
+fn azurite_checkpoints(azurite: &Azurite) -> BTreeMap<String, i64> {
+    checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
+        .into_iter()
+        .map(|(p, (_, s))| (p, s))
+        .collect()
+}
+
 fn assert_no_secret(log: &Path) {
     let text = std::fs::read_to_string(log).unwrap();
     assert!(!text.contains(SAS_KEY), "the SAS key leaked into the log");
@@ -111,7 +132,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
     azurite.create_container("checkpoints");
     azurite.create_container("lake");
     let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
-    let cap = capture(work.path(), 1500, 11, 25);
+    let cap = capture(work.path(), 800, 11, 25);
 
     // Publish with the real producer: batches to each partition, and single keyed events.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -158,6 +179,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
         .sum();
     assert_eq!(total, cap.messages.len());
 
+    // Segments roll only at 256 MiB or after ten minutes: here only the graceful stop commits.
     let mut config = ServiceConfig::new(
         "entra",
         &broker.endpoint(),
@@ -165,20 +187,20 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
         "az://lake/entra",
     );
     config.strategy = "balanced";
+    config.roll_secs = 600.0;
+    config.roll_mib = 256;
     let config = config.write(&work.path().join("run.toml"));
     let log = work.path().join("run.log");
     let service = Service::start(&config, &service_env(Some(&azurite)), &log);
-    let want = ends(&broker, 4);
-    wait_for(
-        "every partition checkpointed at its last event",
-        Duration::from_secs(120),
-        || {
-            let got: BTreeMap<String, i64> = checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
-                .into_iter()
-                .map(|(p, (_, s))| (p, s))
-                .collect();
-            (got == want).then_some(())
-        },
+    wait_for("all four partitions taken", Duration::from_secs(60), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        (text.matches("partition taken").count() >= 4).then_some(())
+    });
+    // Time to receive the 32 events; a debug build on a busy machine needs a few seconds.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        azurite_checkpoints(&azurite).is_empty(),
+        "nothing should be committed before the stop"
     );
     let (code, took) = service.terminate(Duration::from_secs(30));
     assert_eq!(
@@ -188,6 +210,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
         std::fs::read_to_string(&log).unwrap()
     );
     assert!(took < Duration::from_secs(20), "stop took {took:?}");
+    assert_eq!(azurite_checkpoints(&azurite), ends(&broker, 4));
 
     // The checkpoint container, as the Azure SDK for Python reads it: empty blobs, lower-cased
     // names, `offset` and `sequencenumber` from the broker, and ownership released on stop.
@@ -229,6 +252,98 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
     assert_no_secret(&log);
 }
 
+#[test]
+fn hub_connection_drops_and_a_store_outage_are_retried_without_losing_place() {
+    let work = tempfile::tempdir().unwrap();
+    let mut azurite = Azurite::start();
+    azurite.create_container("checkpoints");
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 2000, 41, 20);
+    let lake = work.path().join("lake");
+    let mut config = ServiceConfig::new(
+        "entra",
+        &broker.endpoint(),
+        "az://checkpoints",
+        lake.to_str().unwrap(),
+    );
+    config.owner_id = Some("replica-a".into());
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let quarter = cap.messages.len() / 4;
+    let publish = |from: usize, to: usize| {
+        for (i, m) in cap.messages[from..to].iter().enumerate() {
+            broker.publish("entra", &((from + i) % 4).to_string(), m.clone());
+        }
+    };
+    publish(0, quarter);
+    let service = Service::start(&config, &service_env(Some(&azurite)), &log);
+    wait_for(
+        "a first checkpoint on every partition",
+        Duration::from_secs(120),
+        || (azurite_checkpoints(&azurite).len() == 4).then_some(()),
+    );
+
+    // The hub drops every connection; then the checkpoint store goes away for a while.
+    broker.drop_connections();
+    publish(quarter, 2 * quarter);
+    std::thread::sleep(Duration::from_secs(2));
+    azurite.pause();
+    publish(2 * quarter, 3 * quarter);
+    std::thread::sleep(Duration::from_secs(4));
+    azurite.resume();
+    publish(3 * quarter, cap.messages.len());
+
+    let want = ends(&broker, 4);
+    wait_for(
+        "every event checkpointed after the outages",
+        Duration::from_secs(240),
+        || (azurite_checkpoints(&azurite) == want).then_some(()),
+    );
+    let (code, _) = service.terminate(Duration::from_secs(30));
+    assert_eq!(
+        code,
+        Some(0),
+        "log:\n{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_no_secret(&log);
+}
+
+#[test]
+fn a_sas_token_from_the_environment_authenticates_and_never_shows() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 200, 51, 20);
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.namespace = Some(NAMESPACE.into());
+    config.auth = "{ method = \"sas\", env = \"AAD_TEST_SAS\" }".into();
+    let config = config.write(&work.path().join("run.toml"));
+    let token = format!(
+        "SharedAccessSignature sr=amqps%3A%2F%2F{NAMESPACE}%2Fentra&sig=c2lnbmF0dXJlLXNlY3JldA%3D%3D&se=4102444800&skn=listen"
+    );
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &[("AAD_TEST_SAS".into(), token.clone())], &log);
+    let want = ends(&broker, 2);
+    wait_for(
+        "both partitions checkpointed",
+        Duration::from_secs(120),
+        || (local_checkpoints(&checkpoints) == want).then_some(()),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    let tokens = broker.tokens();
+    assert!(!tokens.is_empty());
+    for (audience, kind, value) in &tokens {
+        assert_eq!(kind, "servicebus.windows.net:sastoken", "{audience}");
+        assert_eq!(value, &token, "{audience}");
+    }
+    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_no_secret(&log);
+}
+
 /// A small deterministic generator for kill times.
 struct Lcg(u64);
 impl Lcg {
@@ -246,14 +361,7 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     let work = tempfile::tempdir().unwrap();
     let broker = Broker::start(NAMESPACE, &[("entra", 8)]);
     let cap = capture(work.path(), 6000, 21, 20);
-    let checkpoints = work.path().join("checkpoints");
-    let lake = work.path().join("lake");
-    let mut config = ServiceConfig::new(
-        "entra",
-        &broker.endpoint(),
-        checkpoints.to_str().unwrap(),
-        lake.to_str().unwrap(),
-    );
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
     // A stable owner id: a restarted replica takes its partitions straight back.
     config.owner_id = Some("replica-a".into());
     let config = config.write(&work.path().join("run.toml"));
@@ -381,11 +489,7 @@ fn replicas_share_and_hand_over(replicas: usize) {
         for (hub_cg, partition, count) in broker.active_receivers("entra") {
             assert!(count <= 1, "{hub_cg}/{partition} has {count} readers");
         }
-        let got: BTreeMap<String, i64> = checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
-            .into_iter()
-            .map(|(p, (_, s))| (p, s))
-            .collect();
-        (got == want).then_some(())
+        (azurite_checkpoints(&azurite) == want).then_some(())
     });
     for (_, service) in running {
         assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
