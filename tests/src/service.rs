@@ -316,3 +316,102 @@ pub fn owners_in(blobs: &BTreeMap<String, Blob>, prefix: &str) -> BTreeMap<Strin
         })
         .collect()
 }
+
+/// A managed-identity token endpoint as App Service serves it (`IDENTITY_ENDPOINT` +
+/// `IDENTITY_HEADER`, API version 2019-08-01), strict about what the Azure SDK must send: the
+/// secret header, `metadata: true`, the API version and the Event Hubs resource. Anything else
+/// gets a 400 and is counted as refused.
+pub struct TokenEndpoint {
+    pub port: u16,
+    pub served: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl TokenEndpoint {
+    pub const PATH: &'static str = "/msi/token";
+
+    pub fn start(identity_header: &str, access_token: &str) -> TokenEndpoint {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (ok, bad) = (served.clone(), refused.clone());
+        let (secret, token) = (identity_header.to_string(), access_token.to_string());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.trim_end().split_once(':') {
+                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let header = |k: &str| {
+                    headers
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.as_str())
+                };
+                let target = request_line.split_whitespace().nth(1).unwrap_or("");
+                let valid = request_line.starts_with("GET ")
+                    && target.starts_with(&format!("{}?", Self::PATH))
+                    && target.contains("api-version=2019-08-01")
+                    && target.contains("resource=https%3A%2F%2Feventhubs.azure.net")
+                    && header("x-identity-header") == Some(secret.as_str())
+                    && header("metadata") == Some("true");
+                let expires = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 3600;
+                let (status, body) = if valid {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                    (
+                        "200 OK",
+                        format!(
+                            r#"{{"access_token":"{token}","expires_on":"{expires}","resource":"https://eventhubs.azure.net","token_type":"Bearer","client_id":"00000000-0000-0000-0000-000000000001"}}"#
+                        ),
+                    )
+                } else {
+                    bad.fetch_add(1, Ordering::Relaxed);
+                    (
+                        "400 Bad Request",
+                        r#"{"error":"invalid_request"}"#.to_string(),
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TokenEndpoint {
+            port,
+            served,
+            refused,
+        }
+    }
+
+    /// The environment that points azure_identity's managed identity credential here.
+    pub fn env(&self, identity_header: &str) -> Vec<(String, String)> {
+        vec![
+            (
+                "IDENTITY_ENDPOINT".into(),
+                format!("http://127.0.0.1:{}{}", self.port, Self::PATH),
+            ),
+            ("IDENTITY_HEADER".into(), identity_header.into()),
+        ]
+    }
+}

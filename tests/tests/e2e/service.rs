@@ -5,12 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aad_tests::broker::Broker;
 use aad_tests::service::{
     capture, checkpoints_in, connection_string, owners_in, wait_for, Service, ServiceConfig,
-    CONNECTION_STRING_ENV, SAS_KEY,
+    TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
 };
 use aad_tests::{convert_into, duckdb, Azurite};
 use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
@@ -342,6 +343,43 @@ fn a_sas_token_from_the_environment_authenticates_and_never_shows() {
     }
     assert_exactly_once(&lake, &cap.file, work.path());
     assert_no_secret(&log);
+}
+
+#[test]
+fn a_managed_identity_token_from_azure_identity_authenticates() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 200, 61, 20);
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    let identity_header = "identity-header-secret-9d1f";
+    let access_token = "eyJ0eXAiOiJKV1QifQ.managed-identity-token.c2lnbmF0dXJl";
+    let endpoint = TokenEndpoint::start(identity_header, access_token);
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.namespace = Some(NAMESPACE.into());
+    config.auth = "{ method = \"managed_identity\" }".into();
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &endpoint.env(identity_header), &log);
+    let want = ends(&broker, 2);
+    wait_for(
+        "both partitions checkpointed",
+        Duration::from_secs(120),
+        || (local_checkpoints(&checkpoints) == want).then_some(()),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    assert!(endpoint.served.load(Ordering::Relaxed) >= 1);
+    assert_eq!(endpoint.refused.load(Ordering::Relaxed), 0);
+    let tokens = broker.tokens();
+    assert!(!tokens.is_empty());
+    for (audience, kind, value) in &tokens {
+        assert_eq!(kind, "jwt", "{audience}");
+        assert_eq!(value, access_token, "{audience}");
+    }
+    assert_exactly_once(&lake, &cap.file, work.path());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(access_token) && !text.contains(identity_header));
 }
 
 /// A small deterministic generator for kill times.
