@@ -311,23 +311,25 @@ fn hub_connection_drops_and_a_store_outage_are_retried_without_losing_place() {
     assert_no_secret(&log);
 }
 
-#[test]
-fn a_sas_token_from_the_environment_authenticates_and_never_shows() {
-    let work = tempfile::tempdir().unwrap();
+/// Run two partitions' worth of events through `run` with `auth` (an inline TOML table) and
+/// `env`; check the lake; return every token the broker was given and the service's log.
+fn run_authenticated(
+    work: &Path,
+    seed: u64,
+    auth: &str,
+    env: &[(String, String)],
+) -> (Vec<(String, String, String)>, String) {
     let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
-    let cap = capture(work.path(), 200, 51, 20);
+    let cap = capture(work, 200, seed, 20);
     for (i, m) in cap.messages.iter().enumerate() {
         broker.publish("entra", &(i % 2).to_string(), m.clone());
     }
-    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    let (checkpoints, lake, mut config) = local_config(work, &broker);
     config.namespace = Some(NAMESPACE.into());
-    config.auth = "{ method = \"sas\", env = \"AAD_TEST_SAS\" }".into();
-    let config = config.write(&work.path().join("run.toml"));
-    let token = format!(
-        "SharedAccessSignature sr=amqps%3A%2F%2F{NAMESPACE}%2Fentra&sig=c2lnbmF0dXJlLXNlY3JldA%3D%3D&se=4102444800&skn=listen"
-    );
-    let log = work.path().join("run.log");
-    let service = Service::start(&config, &[("AAD_TEST_SAS".into(), token.clone())], &log);
+    config.auth = auth.into();
+    let config = config.write(&work.join("run.toml"));
+    let log = work.join("run.log");
+    let service = Service::start(&config, env, &log);
     let want = ends(&broker, 2);
     wait_for(
         "both partitions checkpointed",
@@ -335,51 +337,50 @@ fn a_sas_token_from_the_environment_authenticates_and_never_shows() {
         || (local_checkpoints(&checkpoints) == want).then_some(()),
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    assert_exactly_once(&lake, &cap.file, work);
     let tokens = broker.tokens();
     assert!(!tokens.is_empty());
+    (tokens, std::fs::read_to_string(&log).unwrap())
+}
+
+#[test]
+fn a_sas_token_from_the_environment_authenticates_and_never_shows() {
+    let work = tempfile::tempdir().unwrap();
+    let token = format!(
+        "SharedAccessSignature sr=amqps%3A%2F%2F{NAMESPACE}%2Fentra&sig=c2lnbmF0dXJlLXNlY3JldA%3D%3D&se=4102444800&skn=listen"
+    );
+    let (tokens, log) = run_authenticated(
+        work.path(),
+        51,
+        "{ method = \"sas\", env = \"AAD_TEST_SAS\" }",
+        &[("AAD_TEST_SAS".into(), token.clone())],
+    );
     for (audience, kind, value) in &tokens {
         assert_eq!(kind, "servicebus.windows.net:sastoken", "{audience}");
         assert_eq!(value, &token, "{audience}");
     }
-    assert_exactly_once(&lake, &cap.file, work.path());
-    assert_no_secret(&log);
+    assert!(!log.contains("sig="), "a SAS signature leaked into the log");
 }
 
 #[test]
 fn a_managed_identity_token_from_azure_identity_authenticates() {
     let work = tempfile::tempdir().unwrap();
-    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
-    let cap = capture(work.path(), 200, 61, 20);
-    for (i, m) in cap.messages.iter().enumerate() {
-        broker.publish("entra", &(i % 2).to_string(), m.clone());
-    }
     let identity_header = "identity-header-secret-9d1f";
     let access_token = "eyJ0eXAiOiJKV1QifQ.managed-identity-token.c2lnbmF0dXJl";
     let endpoint = TokenEndpoint::start(identity_header, access_token);
-    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
-    config.namespace = Some(NAMESPACE.into());
-    config.auth = "{ method = \"managed_identity\" }".into();
-    let config = config.write(&work.path().join("run.toml"));
-    let log = work.path().join("run.log");
-    let service = Service::start(&config, &endpoint.env(identity_header), &log);
-    let want = ends(&broker, 2);
-    wait_for(
-        "both partitions checkpointed",
-        Duration::from_secs(120),
-        || (local_checkpoints(&checkpoints) == want).then_some(()),
+    let (tokens, log) = run_authenticated(
+        work.path(),
+        61,
+        "{ method = \"managed_identity\" }",
+        &endpoint.env(identity_header),
     );
-    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert!(endpoint.served.load(Ordering::Relaxed) >= 1);
     assert_eq!(endpoint.refused.load(Ordering::Relaxed), 0);
-    let tokens = broker.tokens();
-    assert!(!tokens.is_empty());
     for (audience, kind, value) in &tokens {
         assert_eq!(kind, "jwt", "{audience}");
         assert_eq!(value, access_token, "{audience}");
     }
-    assert_exactly_once(&lake, &cap.file, work.path());
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(!text.contains(access_token) && !text.contains(identity_header));
+    assert!(!log.contains(access_token) && !log.contains(identity_header));
 }
 
 /// A small deterministic generator for kill times.
