@@ -203,15 +203,18 @@ async fn session(
                 Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "partition pipeline failed"),
                 Err(e) => tracing::error!(error = %e, "partition pipeline panicked"),
             },
+            Some(_) = pumps.join_next() => {}
         }
     };
 
-    // Stop taking partitions first, so none is handed out again while the others commit.
+    // Stop taking partitions first, so none is handed out again while the others commit. All
+    // of the stop (commits, release, closing receivers) fits in the grace period.
     let _ = processor.shutdown().await;
     runner.abort();
     let _ = stop_partitions.send(true);
     let grace = config.grace();
-    let committed = tokio::time::timeout(grace, async {
+    let deadline = tokio::time::Instant::now() + grace;
+    let committed = tokio::time::timeout_at(deadline, async {
         let mut ok = true;
         while let Some(ended) = partitions.join_next().await {
             match ended {
@@ -238,19 +241,20 @@ async fn session(
         }
     };
     if failure.is_none() {
-        if let Err(e) = release(shared, store).await {
+        let released = tokio::time::timeout_at(deadline, release(shared, store)).await;
+        if let Err(e) = released.unwrap_or_else(|_| Err(anyhow::anyhow!("grace period over"))) {
             tracing::warn!(error = %format!("{e:#}"), "releasing ownership failed; other replicas take the partitions once it expires");
             clean = false;
         }
     }
     // The pumps end once their pipelines are gone, closing the receivers.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+    let _ = tokio::time::timeout_at(deadline, async {
         while pumps.join_next().await.is_some() {}
     })
     .await;
     pumps.abort_all();
     if let Ok(processor) = Arc::try_unwrap(processor) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), processor.close()).await;
+        let _ = tokio::time::timeout_at(deadline, processor.close()).await;
     }
     match failure {
         Some(e) => Err(e),
