@@ -2,15 +2,16 @@
 //! messages, in one run: the difference is the cost of the transport (AMQP framing, the client,
 //! per-partition pipelines and checkpoints).
 //!
-//! cargo run --release -p aad-tests --example run_throughput -- [MB] [partitions] [hours]
+//! cargo build --release -p aad-ingest && cargo run --release -p aad-tests --example run_throughput -- [MB] [partitions] [hours]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aad_ingest::config::RunConfig;
 use aad_ingest::generate::{Format, GenerateOptions};
 use aad_tests::broker::Broker;
-use aad_tests::service::{capture_with, connection_string, ServiceConfig, CONNECTION_STRING_ENV};
+use aad_tests::service::{
+    capture_with, connection_string, wait_for, Service, ServiceConfig, CONNECTION_STRING_ENV,
+};
 
 fn main() {
     tracing_subscriber::fmt()
@@ -59,8 +60,8 @@ fn main() {
     );
     let convert_secs = t.elapsed().as_secs_f64();
 
-    // Single-threaded at this point; the service reads it once at start.
-    std::env::set_var(CONNECTION_STRING_ENV, connection_string(ns, "entra"));
+    // The service runs as its own process (`aad-ingest run`, built with `cargo build --release
+    // -p aad-ingest`), so its peak RSS is its own; the broker stays in this one.
     let checkpoints = work.path().join("checkpoints");
     let mut c = ServiceConfig::new(
         "entra",
@@ -73,39 +74,51 @@ fn main() {
     c.roll_secs = 1.0;
     c.update_interval_secs = 2.0;
     c.ownership_expiry_secs = 10.0;
-    let config = RunConfig::parse(&c.toml()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let t = Instant::now();
+    if let Ok(p) = std::env::var("AAD_BENCH_PREFETCH_MIB") {
+        c.prefetch_mib = p.parse().unwrap();
+    }
+    let config = c.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
     let done_dir = checkpoints.join(format!("{ns}/entra/$default/checkpoint"));
-    let watcher = std::thread::spawn(move || loop {
-        let mut got = BTreeMap::new();
-        for e in std::fs::read_dir(&done_dir).into_iter().flatten().flatten() {
-            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-            if let Some(s) = text.lines().find_map(|l| l.strip_prefix("sequencenumber=")) {
-                got.insert(
-                    e.file_name().to_string_lossy().into_owned(),
-                    s.parse::<i64>().unwrap(),
-                );
+    let t = Instant::now();
+    let service = Service::start(
+        &config,
+        &[(CONNECTION_STRING_ENV.into(), connection_string(ns, "entra"))],
+        &log,
+    );
+    wait_for(
+        "every event checkpointed",
+        Duration::from_secs(1800),
+        || {
+            let mut got = BTreeMap::new();
+            for e in std::fs::read_dir(&done_dir).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                if let Some(s) = text.lines().find_map(|l| l.strip_prefix("sequencenumber=")) {
+                    got.insert(
+                        e.file_name().to_string_lossy().into_owned(),
+                        s.parse::<i64>().unwrap(),
+                    );
+                }
             }
-        }
-        if got == ends {
-            let secs = t.elapsed().as_secs_f64();
-            let _ = stop_tx.send(true);
-            return secs;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    });
-    let run = rt.block_on(aad_ingest::service::run(config, stop)).unwrap();
-    let run_secs = watcher.join().unwrap();
-    assert_eq!(
-        run.records,
-        report.records(),
-        "run and convert saw different records"
+            (got == ends).then_some(())
+        },
+    );
+    let run_secs = t.elapsed().as_secs_f64();
+    // The service's own high-water mark. (getrusage of children would count the image the
+    // child inherits from this process before exec, which holds the whole capture twice.)
+    let status = std::fs::read_to_string(format!("/proc/{}/status", service.pid())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let (code, _) = service.terminate(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{}", std::fs::read_to_string(&log).unwrap());
+    let summary = std::fs::read_to_string(&log).unwrap();
+    let records = format!("{} records", report.records());
+    assert!(
+        summary.contains(&records),
+        "run and convert saw different records:\n{summary}"
     );
     let mbs = |s: f64| bytes as f64 / 1e6 / s;
     println!(
@@ -127,4 +140,10 @@ fn main() {
         report.records() as f64 / run_secs
     );
     println!("run / convert: {:.2}", convert_secs / run_secs);
+    println!(
+        "run peak RSS: {} MiB (memory_mib = {}, prefetch_mib = {})",
+        peak_kib / 1024,
+        c.memory_mib,
+        c.prefetch_mib
+    );
 }

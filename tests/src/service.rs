@@ -97,6 +97,8 @@ pub struct ServiceConfig {
     pub auth: String,
     /// `namespace = …` when the auth method needs it.
     pub namespace: Option<String>,
+    pub prefetch_mib: usize,
+    pub memory_mib: usize,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -126,6 +128,8 @@ impl ServiceConfig {
                 "{{ method = \"connection_string\", env = \"{CONNECTION_STRING_ENV}\" }}"
             ),
             namespace: None,
+            prefetch_mib: 16,
+            memory_mib: 512,
         }
     }
 
@@ -144,6 +148,7 @@ impl ServiceConfig {
             r#"[source.eventhubs]
 {namespace}hub = "{hub}"
 endpoint = "{endpoint}"
+prefetch_mib = {prefetch}
 auth = {auth}
 
 [checkpoint]
@@ -159,11 +164,14 @@ roll_mib = {roll_mib}
 
 [service]
 grace_secs = {grace}
+memory_mib = {memory}
 max_backoff_secs = 2
 "#,
             hub = self.hub,
             endpoint = self.endpoint,
             auth = self.auth,
+            prefetch = self.prefetch_mib,
+            memory = self.memory_mib,
             store = self.checkpoint_store,
             strategy = self.strategy,
             update = self.update_interval_secs,

@@ -120,6 +120,18 @@ struct Pipeline<'a> {
     committed_marker: Option<i64>,
 }
 
+/// Run CPU work on the rayon pool, from a tokio worker that steps aside meanwhile. The work
+/// then allocates on rayon's fixed threads, not on whichever of tokio's growing set of blocking
+/// threads `block_in_place` left it on: each thread the allocator serves keeps freed memory of
+/// its own, and spreading 8 partitions' segments over many threads multiplied peak RSS.
+fn on_rayon<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    tokio::task::block_in_place(|| {
+        let mut out = None;
+        rayon::scope(|_| out = Some(work()));
+        out.expect("the scope ran the work")
+    })
+}
+
 /// What the receiver hands to a pipeline.
 pub type Received = std::result::Result<ReceivedEventData, EventHubsError>;
 
@@ -258,7 +270,7 @@ impl Pipeline<'_> {
         let (decoder, normalizer) = (&mut self.decoder, &mut self.normalizer);
         let (source, partition) = (&self.source, &self.partition);
         let mut added = 0;
-        tokio::task::block_in_place(|| {
+        on_rayon(|| {
             let mut rejected: Vec<Rejected> = Vec::new();
             for event in &batch {
                 let seq = event.sequence_number().unwrap_or(segment.last);
@@ -337,7 +349,7 @@ impl Pipeline<'_> {
         shared.held.fetch_sub(segment.bytes, Ordering::Relaxed);
         let normalized = std::mem::take(&mut self.normalizer.stats);
         let set = std::mem::replace(&mut segment.set, BatchSet::new(shared.schema));
-        let batches = tokio::task::block_in_place(|| set.finish());
+        let batches = on_rayon(|| set.finish());
         let mut backoff = Duration::from_millis(200);
         loop {
             match self.try_commit(&segment, &batches).await {
@@ -402,7 +414,7 @@ impl Pipeline<'_> {
             dirs,
         };
         inflight::begin(lake, self.source_id, &marker).await?;
-        let files = tokio::task::block_in_place(|| -> Result<u64> {
+        let files = on_rayon(|| -> Result<u64> {
             let mut writer =
                 LakeWriter::new(lake.clone(), shared.rt.clone(), shared.lake_options.clone())?;
             writer.write(self.source_id, batches.to_vec())?;
