@@ -1,8 +1,9 @@
 //! One partition's pipeline: receive events, decode and normalize them into a segment, and
 //! commit the segment (in-flight marker → Parquet files and dead letters → ownership check →
-//! checkpoint → marker removed) once it is big enough, old enough, the memory budget asks for
-//! it, or the service stops. The checkpoint therefore only ever moves over events whose rows are
-//! durable, and a segment that was not checkpointed is undone when its events are read again.
+//! checkpoint → the previous segment's marker removed) once it is big enough, old enough, the
+//! memory budget asks for it, or the service stops. The checkpoint therefore only ever moves
+//! over events whose rows are durable, and a segment that was not checkpointed is undone when
+//! its events are read again (see [`inflight`]).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
