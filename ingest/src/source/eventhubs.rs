@@ -219,3 +219,31 @@ impl azure_messaging_eventhubs::CheckpointStore for StoreRef {
         self.0.update_checkpoint(c).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_keys_and_signatures_and_keeps_the_rest() {
+        let cs = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=c2VjcmV0a2V5;EntityPath=hub";
+        let message = format!("cannot open {cs}: key c2VjcmV0a2V5 refused");
+        let scrubbed = scrub(&message, cs);
+        assert!(!scrubbed.contains("c2VjcmV0a2V5"), "{scrubbed}");
+        assert!(scrubbed.contains("SharedAccessKeyName=listen"));
+        assert_eq!(scrubbed.matches("<redacted>").count(), 2);
+        let sas =
+            "Endpoint=sb://ns/;SharedAccessSignature=SharedAccessSignature sr=x&sig=abcd%3D&se=1";
+        assert!(!scrub(sas, sas).contains("sig=abcd"));
+    }
+
+    #[test]
+    fn a_bad_connection_string_names_the_variable_not_the_value() {
+        let e = parse_connection_string("SharedAccessKey=hunter2", "MY_VAR").unwrap_err();
+        let text = format!("{e:#}");
+        assert!(
+            text.contains("MY_VAR") && !text.contains("hunter2"),
+            "{text}"
+        );
+    }
+}
