@@ -14,8 +14,8 @@ use object_store::{
 };
 
 use super::{
-    checkpoint_name, hub_prefix, ownership_name, store_error, PartitionStore, OFFSET, OWNER_ID,
-    SEQUENCE_NUMBER,
+    checkpoint_metadata, checkpoint_name, checkpoints, kind_prefix, metadata_value, ownership_name,
+    ownerships, store_error, Kind, PartitionStore, Record, OWNER_ID,
 };
 use crate::store::Location;
 
@@ -23,18 +23,15 @@ pub struct ObjectStoreCheckpoints {
     location: Location,
 }
 
-/// One record: its name's last part, metadata, etag and time.
-struct Record {
-    partition: String,
-    attributes: Attributes,
-    etag: Option<String>,
-    modified: OffsetDateTime,
-}
-
-fn meta(attributes: &Attributes, key: &'static str) -> Option<String> {
+/// The user metadata among an object's attributes.
+fn metadata(attributes: &Attributes) -> Vec<(String, String)> {
     attributes
-        .get(&Attribute::Metadata(key.into()))
-        .map(|v| v.to_string())
+        .iter()
+        .filter_map(|(k, v)| match k {
+            Attribute::Metadata(k) => Some((k.to_string(), v.to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 impl ObjectStoreCheckpoints {
@@ -73,7 +70,7 @@ impl ObjectStoreCheckpoints {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
             out.push(Record {
                 partition: object.location.filename().unwrap_or_default().to_string(),
-                attributes: got.attributes,
+                metadata: metadata(&got.attributes),
                 etag: got.meta.e_tag,
                 modified,
             });
@@ -157,24 +154,14 @@ impl CheckpointStore for ObjectStoreCheckpoints {
         event_hub_name: &str,
         consumer_group: &str,
     ) -> azure_core::Result<Vec<Checkpoint>> {
-        let prefix = format!(
-            "{}checkpoint/",
-            hub_prefix(namespace, event_hub_name, consumer_group)
-        );
+        let prefix = kind_prefix(namespace, event_hub_name, consumer_group, Kind::Checkpoint);
         let records = self.records(&prefix).await?;
-        Ok(records
-            .into_iter()
-            .map(|r| Checkpoint {
-                fully_qualified_namespace: namespace.to_string(),
-                event_hub_name: event_hub_name.to_string(),
-                consumer_group: consumer_group.to_string(),
-                partition_id: r.partition,
-                // .NET may write "" as a placeholder: resume by sequence number then.
-                offset: meta(&r.attributes, OFFSET).filter(|o| !o.is_empty()),
-                sequence_number: meta(&r.attributes, SEQUENCE_NUMBER).and_then(|s| s.parse().ok()),
-            })
-            .filter(|c| c.offset.is_some() || c.sequence_number.is_some())
-            .collect())
+        Ok(checkpoints(
+            namespace,
+            event_hub_name,
+            consumer_group,
+            records,
+        ))
     }
 
     async fn list_ownerships(
@@ -183,31 +170,18 @@ impl CheckpointStore for ObjectStoreCheckpoints {
         event_hub_name: &str,
         consumer_group: &str,
     ) -> azure_core::Result<Vec<Ownership>> {
-        let prefix = format!(
-            "{}ownership/",
-            hub_prefix(namespace, event_hub_name, consumer_group)
-        );
+        let prefix = kind_prefix(namespace, event_hub_name, consumer_group, Kind::Ownership);
         let records = self.records(&prefix).await?;
-        Ok(records
-            .into_iter()
-            .map(|r| Ownership {
-                fully_qualified_namespace: namespace.to_string(),
-                event_hub_name: event_hub_name.to_string(),
-                consumer_group: consumer_group.to_string(),
-                partition_id: r.partition,
-                owner_id: meta(&r.attributes, OWNER_ID).filter(|o| !o.is_empty()),
-                etag: r.etag.map(Etag::from),
-                last_modified_time: Some(r.modified),
-            })
-            .collect())
+        Ok(ownerships(
+            namespace,
+            event_hub_name,
+            consumer_group,
+            records,
+        ))
     }
 
     async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
-        let mut pairs = Vec::new();
-        pairs.push((OFFSET, checkpoint.offset.clone().unwrap_or_default()));
-        if let Some(seq) = checkpoint.sequence_number {
-            pairs.push((SEQUENCE_NUMBER, seq.to_string()));
-        }
+        let pairs = checkpoint_metadata(&checkpoint);
         self.put(&checkpoint_name(&checkpoint), PutMode::Overwrite, &pairs)
             .await
             .map_err(|e| store_error("writing a checkpoint", e))?;
@@ -224,16 +198,13 @@ impl PartitionStore for ObjectStoreCheckpoints {
         consumer_group: &str,
         partition: &str,
     ) -> azure_core::Result<Option<String>> {
-        let name = format!(
-            "{}ownership/{partition}",
-            hub_prefix(namespace, hub, consumer_group)
-        );
+        let name = kind_prefix(namespace, hub, consumer_group, Kind::Ownership) + partition;
         let head = GetOptions {
             head: true,
             ..Default::default()
         };
         match self.location.store.get_opts(&self.path(&name), head).await {
-            Ok(got) => Ok(meta(&got.attributes, OWNER_ID).filter(|o| !o.is_empty())),
+            Ok(got) => Ok(metadata_value(&metadata(&got.attributes), OWNER_ID).map(str::to_string)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(store_error("reading partition ownership", e)),
         }

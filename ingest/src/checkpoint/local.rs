@@ -15,8 +15,8 @@ use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use azure_messaging_eventhubs::CheckpointStore;
 
 use super::{
-    checkpoint_name, hub_prefix, ownership_name, store_error, PartitionStore, OFFSET, OWNER_ID,
-    SEQUENCE_NUMBER,
+    checkpoint_metadata, checkpoint_name, checkpoints, kind_prefix, metadata_value, ownership_name,
+    ownerships, store_error, Kind, PartitionStore, Record, OWNER_ID,
 };
 
 const ETAG: &str = "etag";
@@ -35,25 +35,21 @@ impl Drop for Locked {
     }
 }
 
-/// A record's `key=value` pairs.
-type Pairs = Vec<(String, String)>;
-
-fn read_record(path: &Path) -> Option<(Pairs, OffsetDateTime)> {
+/// A record file: `key=value` lines, the version under `etag`, the time from the file.
+fn read_record(path: &Path, partition: String) -> Option<Record> {
     let text = fs::read_to_string(path).ok()?;
     let modified = fs::metadata(path).ok()?.modified().ok()?;
-    let pairs = text
+    let metadata: Vec<(String, String)> = text
         .lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Some((pairs, modified.into()))
-}
-
-fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    Some(Record {
+        partition,
+        etag: metadata_value(&metadata, ETAG).map(str::to_string),
+        metadata,
+        modified: modified.into(),
+    })
 }
 
 impl LocalStore {
@@ -90,22 +86,21 @@ impl LocalStore {
     }
 
     /// Records of a directory, by partition id.
-    fn records(&self, prefix: &str) -> Vec<(String, Pairs, OffsetDateTime)> {
+    fn records(&self, prefix: &str) -> Vec<Record> {
         let Ok(entries) = fs::read_dir(self.dir.join(prefix)) else {
             return Vec::new();
         };
-        let mut out: Vec<_> = entries
+        let mut out: Vec<Record> = entries
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name.contains(".tmp") {
                     return None;
                 }
-                let (pairs, modified) = read_record(&e.path())?;
-                Some((name, pairs, modified))
+                read_record(&e.path(), name)
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| a.partition.cmp(&b.partition));
         out
     }
 }
@@ -122,10 +117,8 @@ impl CheckpointStore for LocalStore {
         let mut claimed = Vec::new();
         for o in ownerships {
             let name = ownership_name(o);
-            let current = read_record(&self.dir.join(&name));
-            let current_etag = current
-                .as_ref()
-                .and_then(|(p, _)| get(p, ETAG).map(str::to_string));
+            let current_etag =
+                read_record(&self.dir.join(&name), o.partition_id.clone()).and_then(|r| r.etag);
             // The same rule as If-Match / If-None-Match: *.
             let expected = o.etag.as_ref().map(|e| e.to_string());
             if current_etag != expected {
@@ -156,24 +149,14 @@ impl CheckpointStore for LocalStore {
         event_hub_name: &str,
         consumer_group: &str,
     ) -> azure_core::Result<Vec<Checkpoint>> {
-        let prefix = format!(
-            "{}checkpoint",
-            hub_prefix(namespace, event_hub_name, consumer_group)
-        );
-        Ok(self
-            .records(&prefix)
-            .into_iter()
-            .map(|(partition, pairs, _)| Checkpoint {
-                fully_qualified_namespace: namespace.to_string(),
-                event_hub_name: event_hub_name.to_string(),
-                consumer_group: consumer_group.to_string(),
-                partition_id: partition,
-                offset: get(&pairs, OFFSET)
-                    .filter(|o| !o.is_empty())
-                    .map(str::to_string),
-                sequence_number: get(&pairs, SEQUENCE_NUMBER).and_then(|s| s.parse().ok()),
-            })
-            .collect())
+        let prefix = kind_prefix(namespace, event_hub_name, consumer_group, Kind::Checkpoint);
+        let records = self.records(&prefix);
+        Ok(checkpoints(
+            namespace,
+            event_hub_name,
+            consumer_group,
+            records,
+        ))
     }
 
     async fn list_ownerships(
@@ -182,34 +165,22 @@ impl CheckpointStore for LocalStore {
         event_hub_name: &str,
         consumer_group: &str,
     ) -> azure_core::Result<Vec<Ownership>> {
-        let prefix = format!(
-            "{}ownership",
-            hub_prefix(namespace, event_hub_name, consumer_group)
-        );
-        Ok(self
-            .records(&prefix)
-            .into_iter()
-            .map(|(partition, pairs, modified)| Ownership {
-                fully_qualified_namespace: namespace.to_string(),
-                event_hub_name: event_hub_name.to_string(),
-                consumer_group: consumer_group.to_string(),
-                partition_id: partition,
-                owner_id: get(&pairs, OWNER_ID)
-                    .filter(|o| !o.is_empty())
-                    .map(str::to_string),
-                etag: get(&pairs, ETAG).map(Etag::from),
-                last_modified_time: Some(modified),
-            })
-            .collect())
+        let prefix = kind_prefix(namespace, event_hub_name, consumer_group, Kind::Ownership);
+        let records = self.records(&prefix);
+        Ok(ownerships(
+            namespace,
+            event_hub_name,
+            consumer_group,
+            records,
+        ))
     }
 
     async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
-        let mut pairs = vec![(OFFSET, checkpoint.offset.clone().unwrap_or_default())];
-        if let Some(seq) = checkpoint.sequence_number {
-            pairs.push((SEQUENCE_NUMBER, seq.to_string()));
-        }
-        self.write_record(&checkpoint_name(&checkpoint), &pairs)
-            .map_err(|e| store_error("writing a checkpoint", e))
+        self.write_record(
+            &checkpoint_name(&checkpoint),
+            &checkpoint_metadata(&checkpoint),
+        )
+        .map_err(|e| store_error("writing a checkpoint", e))
     }
 }
 
@@ -222,13 +193,9 @@ impl PartitionStore for LocalStore {
         consumer_group: &str,
         partition: &str,
     ) -> azure_core::Result<Option<String>> {
-        let name = format!(
-            "{}ownership/{partition}",
-            hub_prefix(namespace, hub, consumer_group)
-        );
-        Ok(read_record(&self.dir.join(name))
-            .and_then(|(p, _)| get(&p, OWNER_ID).map(str::to_string))
-            .filter(|o| !o.is_empty()))
+        let name = kind_prefix(namespace, hub, consumer_group, Kind::Ownership) + partition;
+        Ok(read_record(&self.dir.join(name), partition.to_string())
+            .and_then(|r| r.get(OWNER_ID).map(str::to_string)))
     }
 }
 

@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use async_trait::async_trait;
+use azure_core::http::Etag;
+use azure_core::time::OffsetDateTime;
 use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use azure_messaging_eventhubs::CheckpointStore;
 
@@ -36,28 +38,113 @@ pub fn hub_prefix(namespace: &str, hub: &str, consumer_group: &str) -> String {
     )
 }
 
+/// The two kinds of record a consumer group has, one of each per partition.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Ownership,
+    Checkpoint,
+}
+
+/// `{namespace}/{hub}/{consumer group}/ownership/` or `…/checkpoint/`.
+pub fn kind_prefix(namespace: &str, hub: &str, consumer_group: &str, kind: Kind) -> String {
+    let dir = match kind {
+        Kind::Ownership => "ownership",
+        Kind::Checkpoint => "checkpoint",
+    };
+    format!("{}{dir}/", hub_prefix(namespace, hub, consumer_group))
+}
+
 pub fn ownership_name(o: &Ownership) -> String {
-    format!(
-        "{}ownership/{}",
-        hub_prefix(
-            &o.fully_qualified_namespace,
-            &o.event_hub_name,
-            &o.consumer_group
-        ),
-        o.partition_id
-    )
+    kind_prefix(
+        &o.fully_qualified_namespace,
+        &o.event_hub_name,
+        &o.consumer_group,
+        Kind::Ownership,
+    ) + &o.partition_id
 }
 
 pub fn checkpoint_name(c: &Checkpoint) -> String {
-    format!(
-        "{}checkpoint/{}",
-        hub_prefix(
-            &c.fully_qualified_namespace,
-            &c.event_hub_name,
-            &c.consumer_group
-        ),
-        c.partition_id
-    )
+    kind_prefix(
+        &c.fully_qualified_namespace,
+        &c.event_hub_name,
+        &c.consumer_group,
+        Kind::Checkpoint,
+    ) + &c.partition_id
+}
+
+/// One record as a store read it: the partition it names, its metadata, version and time.
+pub(crate) struct Record {
+    pub partition: String,
+    pub metadata: Vec<(String, String)>,
+    pub etag: Option<String>,
+    pub modified: OffsetDateTime,
+}
+
+impl Record {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        metadata_value(&self.metadata, key)
+    }
+}
+
+/// A metadata value; an empty one counts as absent (.NET writes "" placeholders, and a
+/// released ownership has an empty owner).
+pub(crate) fn metadata_value<'a>(metadata: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    metadata
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// The checkpoints among `records`; one with neither an offset nor a sequence number names no
+/// position and is left out.
+pub(crate) fn checkpoints(
+    namespace: &str,
+    hub: &str,
+    consumer_group: &str,
+    records: Vec<Record>,
+) -> Vec<Checkpoint> {
+    records
+        .into_iter()
+        .map(|r| Checkpoint {
+            fully_qualified_namespace: namespace.to_string(),
+            event_hub_name: hub.to_string(),
+            consumer_group: consumer_group.to_string(),
+            offset: r.get(OFFSET).map(str::to_string),
+            sequence_number: r.get(SEQUENCE_NUMBER).and_then(|s| s.parse().ok()),
+            partition_id: r.partition,
+        })
+        .filter(|c| c.offset.is_some() || c.sequence_number.is_some())
+        .collect()
+}
+
+pub(crate) fn ownerships(
+    namespace: &str,
+    hub: &str,
+    consumer_group: &str,
+    records: Vec<Record>,
+) -> Vec<Ownership> {
+    records
+        .into_iter()
+        .map(|r| Ownership {
+            fully_qualified_namespace: namespace.to_string(),
+            event_hub_name: hub.to_string(),
+            consumer_group: consumer_group.to_string(),
+            owner_id: r.get(OWNER_ID).map(str::to_string),
+            etag: r.etag.map(Etag::from),
+            last_modified_time: Some(r.modified),
+            partition_id: r.partition,
+        })
+        .collect()
+}
+
+/// The metadata a checkpoint record carries.
+pub(crate) fn checkpoint_metadata(c: &Checkpoint) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![(OFFSET, c.offset.clone().unwrap_or_default())];
+    if let Some(seq) = c.sequence_number {
+        pairs.push((SEQUENCE_NUMBER, seq.to_string()));
+    }
+    pairs
 }
 
 /// What the service needs beyond the client's trait.
