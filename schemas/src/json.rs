@@ -231,9 +231,33 @@ pub fn write_value(tape: &[Node], at: usize, raw: Option<&RawSpans>, out: &mut V
     }
 }
 
+/// What a structural character is, for [`compute_spans`].
+const SCALAR: u8 = 0;
+const OPEN_OBJECT: u8 = 1;
+const OPEN_ARRAY: u8 = 2;
+const CLOSE: u8 = 3;
+const SEPARATOR: u8 = 4;
+const WHITESPACE: u8 = 5;
+static CLASS: [u8; 256] = {
+    let mut t = [SCALAR; 256];
+    t[b'{' as usize] = OPEN_OBJECT;
+    t[b'[' as usize] = OPEN_ARRAY;
+    t[b'}' as usize] = CLOSE;
+    t[b']' as usize] = CLOSE;
+    t[b':' as usize] = SEPARATOR;
+    t[b',' as usize] = SEPARATOR;
+    t[b' ' as usize] = WHITESPACE;
+    t[b'\t' as usize] = WHITESPACE;
+    t[b'\r' as usize] = WHITESPACE;
+    t[b'\n' as usize] = WHITESPACE;
+    t
+};
+
 /// Compute [`RawSpans`] of a parsed message from simd-json's structural indexes, or `false` when
 /// the message is not compact (or anything does not line up), in which case values are written
-/// from the tape. One pass over the structurals; `stack` and `spans` are reused buffers.
+/// from the tape. One pass over the structurals; `stack` and `spans` are reused buffers. Only
+/// containers get a span (nothing else is copied), so a scalar costs a counter increment: this
+/// pass runs over every structural of every message, next to simd-json's own two.
 pub fn compute_spans(
     bytes: &[u8],
     structurals: &[u32],
@@ -244,51 +268,38 @@ pub fn compute_spans(
     spans.clear();
     spans.resize(tape.len(), (0, 0));
     stack.clear();
-    let ws = |i: usize| {
-        bytes
-            .get(i)
-            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-    };
+    // Whitespace between tokens always touches a punctuation character: after an opener or a
+    // separator, or before a closer or a separator.
+    let class_at = |i: usize| bytes.get(i).map_or(SCALAR, |&b| CLASS[b as usize]);
     let mut node = 0;
-    for (j, &p) in structurals.iter().enumerate() {
+    for &p in structurals {
         let p = p as usize;
-        if p >= bytes.len() {
-            break;
-        }
-        match bytes[p] {
-            c @ (b'{' | b'[' | b'}' | b']' | b':' | b',') => {
-                if ws(p + 1) || (p > 0 && ws(p - 1)) {
+        let Some(&b) = bytes.get(p) else { break };
+        match CLASS[b as usize] {
+            SCALAR => node += 1,
+            SEPARATOR => {
+                if class_at(p + 1) == WHITESPACE || class_at(p.wrapping_sub(1)) == WHITESPACE {
                     return false;
-                }
-                match c {
-                    b'{' | b'[' => {
-                        let expected = if c == b'{' {
-                            matches!(tape.get(node), Some(Node::Object { .. }))
-                        } else {
-                            matches!(tape.get(node), Some(Node::Array { .. }))
-                        };
-                        if !expected {
-                            return false;
-                        }
-                        spans[node].0 = p as u32;
-                        stack.push(node);
-                        node += 1;
-                    }
-                    b'}' | b']' => match stack.pop() {
-                        Some(n) => spans[n].1 = p as u32 + 1,
-                        None => return false,
-                    },
-                    _ => {}
                 }
             }
-            _ => {
-                if !matches!(tape.get(node), Some(Node::String(_) | Node::Static(_))) {
+            CLOSE => {
+                let Some(n) = stack.pop() else { return false };
+                spans[n].1 = p as u32 + 1;
+                if class_at(p.wrapping_sub(1)) == WHITESPACE {
                     return false;
                 }
-                let end = structurals
-                    .get(j + 1)
-                    .map_or(bytes.len(), |&e| (e as usize).min(bytes.len()));
-                spans[node] = (p as u32, end as u32);
+            }
+            open => {
+                let expected = match tape.get(node) {
+                    Some(Node::Object { .. }) => OPEN_OBJECT,
+                    Some(Node::Array { .. }) => OPEN_ARRAY,
+                    _ => return false,
+                };
+                if open != expected || class_at(p + 1) == WHITESPACE {
+                    return false;
+                }
+                spans[node].0 = p as u32;
+                stack.push(node);
                 node += 1;
             }
         }
