@@ -17,7 +17,7 @@ use aad_schemas::catalogue::extra;
 use aad_schemas::time::civil_from_days;
 use aad_schemas::{Catalogue, TableId};
 use anyhow::{Context, Result};
-use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
 use object_store::buffered::BufWriter;
@@ -136,6 +136,33 @@ impl Write for Upload {
     }
 }
 
+/// A column chunk whose values take fewer bytes than this (plain-encoded) is written without
+/// compression: zstd saves a few hundred bytes on it at most, but a codec costs a compressor and
+/// a decompressor context, each about 50 µs to make where `cpuid` traps to a hypervisor. Most
+/// hourly chunks of small tables, and all-null columns, are below it. Measured on the bench
+/// corpus: 73 % of column chunks, +0.8 % lake size.
+const SMALL_CHUNK: usize = 1024;
+
+/// Bytes the non-null values of a column take plain-encoded: string bytes plus a 4-byte
+/// length each, or the fixed width.
+fn plain_bytes<'a>(arrays: impl Iterator<Item = &'a dyn Array>) -> usize {
+    arrays
+        .map(|a| {
+            let values = a.len() - a.null_count();
+            match a.as_any().downcast_ref::<StringArray>() {
+                Some(s) => {
+                    let offsets = s.value_offsets();
+                    (offsets[offsets.len() - 1] - offsets[0]) as usize + 4 * values
+                }
+                None => a
+                    .data_type()
+                    .primitive_width()
+                    .map_or(values.div_ceil(8), |w| w * values),
+            }
+        })
+        .sum()
+}
+
 struct OpenFile {
     path: Path,
     table: TableId,
@@ -158,7 +185,15 @@ impl OpenFile {
             return Ok(());
         }
         let batches = std::mem::take(&mut self.pending);
-        let writers = self.columns.create_column_writers(self.row_groups)?;
+        let small: Vec<usize> = (0..self.schema.fields().len())
+            .filter(|&i| plain_bytes(batches.iter().map(|b| b.column(i).as_ref())) < SMALL_CHUNK)
+            .collect();
+        let writers = if small.is_empty() {
+            self.columns.create_column_writers(self.row_groups)?
+        } else {
+            self.uncompressed_factory(&small)?
+                .create_column_writers(self.row_groups)?
+        };
         // The schema is flat: one Parquet leaf per Arrow field.
         debug_assert_eq!(writers.len(), self.schema.fields().len());
         let schema = &self.schema;
@@ -185,6 +220,31 @@ impl OpenFile {
         self.row_groups += 1;
         self.pending_bytes = 0;
         Ok(())
+    }
+
+    /// A column writer factory like the file's, with the `columns` stored uncompressed.
+    fn uncompressed_factory(&self, columns: &[usize]) -> Result<ArrowRowGroupWriterFactory> {
+        let props = columns
+            .iter()
+            .fold(
+                self.writer.properties().as_ref().clone().into_builder(),
+                |b, &i| {
+                    let path = ColumnPath::from(self.schema.field(i).name().as_str());
+                    b.set_column_compression(path, Compression::UNCOMPRESSED)
+                },
+            )
+            .build();
+        // The factory takes its schema and properties from a file writer; this one writes
+        // nothing but the magic bytes, into a sink.
+        let template = SerializedFileWriter::new(
+            std::io::sink(),
+            self.writer.schema_descr().root_schema_ptr(),
+            Arc::new(props),
+        )?;
+        Ok(ArrowRowGroupWriterFactory::new(
+            &template,
+            Arc::clone(&self.schema),
+        ))
     }
 
     fn close(mut self) -> Result<WrittenFile> {

@@ -263,3 +263,64 @@ fn nanos_option_writes_nanosecond_timestamps_with_every_digit() {
     assert_eq!(rows[0]["t"].as_deref(), Some("1168335660535404056"));
     assert_eq!(rows[0]["c"].as_deref(), Some("1168335659123456700"));
 }
+
+/// Column chunks are zstd, except those whose values take under 1 KiB (all-null columns, the
+/// hourly chunks of small tables), which zstd cannot shrink by more than a few hundred bytes
+/// and which cost it a compressor and a decompressor context each.
+#[test]
+fn column_chunks_are_zstd_unless_tiny() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let (ok, _, err) = run_cli(
+        &[
+            "generate",
+            "--records",
+            "3000",
+            "--seed",
+            "11",
+            "--quirks",
+            "0",
+            "--hours",
+            "2",
+            "--out",
+            "cap.ndjson",
+        ],
+        dir,
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = run_cli(&["convert", "cap.ndjson", "--out", "lake"], dir);
+    assert!(ok, "{err}");
+    let chunks = duckdb(&format!(
+        "SELECT compression, path_in_schema AS col, total_uncompressed_size AS size, num_values AS n \
+         FROM parquet_metadata('{}/lake/**/*.parquet')",
+        dir.display()
+    ));
+    let size = |r: &aad_tests::Row| -> u64 { r["size"].as_deref().unwrap().parse().unwrap() };
+    let (mut zstd, mut plain) = (0, 0);
+    for r in &chunks {
+        match r["compression"].as_deref() {
+            Some("ZSTD") => zstd += 1,
+            Some("UNCOMPRESSED") => {
+                plain += 1;
+                // Under 1 KiB of values, plus levels, page headers and a dictionary's indexes.
+                let rows: u64 = r["n"].as_deref().unwrap().parse().unwrap();
+                assert!(size(r) < 1024 + 256 + rows, "{r:?}");
+            }
+            other => panic!("unexpected codec {other:?} in {r:?}"),
+        }
+        if size(r) >= 8192 {
+            assert_eq!(r["compression"].as_deref(), Some("ZSTD"), "{r:?}");
+        }
+    }
+    assert!(zstd > 0 && plain > 0, "{zstd} zstd, {plain} uncompressed");
+    let policies = chunks
+        .iter()
+        .filter(|r| r["col"].as_deref() == Some("ConditionalAccessPolicies"))
+        .collect::<Vec<_>>();
+    assert!(
+        policies
+            .iter()
+            .any(|r| r["compression"].as_deref() == Some("ZSTD")),
+        "{policies:?}"
+    );
+}
