@@ -11,7 +11,10 @@ const MI_OPTION_PURGE_DELAY: i32 = 15;
 pub fn tune_allocator() {
     // Keep freed pages for a second before returning them (the default is 10 ms).
     // SAFETY: no other thread exists yet; the option is a plain integer.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    // `MIMALLOC_PURGE_DELAY` in the environment overrides it (mimalloc reads it at start).
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: prctl and mallopt take plain integers and touch no memory of ours; no other
     // thread exists yet. Failure leaves the defaults, which are only slower.
