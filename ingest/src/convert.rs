@@ -107,10 +107,12 @@ struct ChunkOutput {
 
 /// A worker's parse state. Its buffers (padded message copy, tape, structural indexes) grow to
 /// the largest message once and are then reused: made afresh for every chunk, they cost a page
-/// fault per 4 KiB each time they grow.
+/// fault per 4 KiB each time they grow. Its batch set starts each chunk's builders at the size
+/// the previous chunk's reached.
 struct Worker {
     decoder: Decoder,
     normalizer: Normalizer,
+    set: BatchSet,
 }
 
 /// Idle workers, shared by the rayon tasks of every window.
@@ -131,6 +133,7 @@ impl Workers {
         idle.unwrap_or_else(|| Worker {
             decoder: Decoder::default(),
             normalizer: Normalizer::new(self.schema),
+            set: BatchSet::new(self.schema),
         })
     }
     fn put(&self, worker: Worker) {
@@ -139,13 +142,12 @@ impl Workers {
 }
 
 /// Decode and normalize every message of a chunk.
-fn process(
-    decoder: &mut Decoder,
-    normalizer: &mut Normalizer,
-    source: &str,
-    chunk: &Chunk,
-) -> ChunkOutput {
-    let mut set = BatchSet::new(normalizer.options());
+fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
+    let Worker {
+        decoder,
+        normalizer,
+        set,
+    } = worker;
     let mut dead = Vec::new();
     let mut rejected = Vec::new();
     let mut outcome = MessageOutcome::default();
@@ -156,7 +158,7 @@ fn process(
             sequence: line as i64,
             enqueued: None,
         };
-        let o = decoder.message(message, &ctx, normalizer, &mut set, &mut rejected);
+        let o = decoder.message(message, &ctx, normalizer, set, &mut rejected);
         outcome.records += o.records;
         outcome.rows += o.rows;
         outcome.rejected += o.rejected;
@@ -167,7 +169,7 @@ fn process(
         }));
     }
     ChunkOutput {
-        batches: set.finish(),
+        batches: set.take_batches(),
         dead,
         outcome,
         stats: std::mem::take(&mut normalizer.stats),
@@ -257,12 +259,7 @@ fn convert_input(
                     .par_iter()
                     .map(|chunk| {
                         let mut worker = workers.take();
-                        let out = process(
-                            &mut worker.decoder,
-                            &mut worker.normalizer,
-                            &input.source,
-                            chunk,
-                        );
+                        let out = process(&mut worker, &input.source, chunk);
                         workers.put(worker);
                         out
                     })

@@ -24,11 +24,11 @@ pub struct StrCol {
 }
 
 impl StrCol {
-    fn new(rows: usize) -> Self {
+    fn new(rows: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
         StrCol {
-            data: Vec::new(),
+            data: Vec::with_capacity(bytes),
             offsets,
             nulls: NullBufferBuilder::new(rows),
         }
@@ -120,9 +120,11 @@ pub enum ColBuilder {
 }
 
 impl ColBuilder {
-    fn new(la: LaType, rows: usize) -> Self {
+    fn new(la: LaType, rows: usize, bytes: usize) -> Self {
         match la {
-            LaType::String | LaType::Guid | LaType::Dynamic => ColBuilder::Str(StrCol::new(rows)),
+            LaType::String | LaType::Guid | LaType::Dynamic => {
+                ColBuilder::Str(StrCol::new(rows, bytes))
+            }
             LaType::Datetime => ColBuilder::Time(PrimCol::new(rows)),
             LaType::Int => ColBuilder::I32(PrimCol::new(rows)),
             LaType::Long => ColBuilder::I64(PrimCol::new(rows)),
@@ -197,13 +199,19 @@ pub struct TableBuilder {
 
 impl TableBuilder {
     pub fn new(table: TableId, opts: SchemaOptions, rows: usize) -> Self {
+        Self::sized(table, opts, rows, &[])
+    }
+
+    /// A builder with room for `rows` rows and `bytes[i]` bytes of text in column `i`.
+    fn sized(table: TableId, opts: SchemaOptions, rows: usize, bytes: &[usize]) -> Self {
         let t = Catalogue::get().table(table);
         let cols = t
             .columns
             .iter()
             .map(|c| c.la_type)
             .chain(trailing_columns(t).into_iter().map(|(_, la)| la))
-            .map(|la| ColBuilder::new(la, rows))
+            .enumerate()
+            .map(|(i, la)| ColBuilder::new(la, rows, bytes.get(i).copied().unwrap_or(0)))
             .collect();
         TableBuilder {
             table,
@@ -231,27 +239,72 @@ impl TableBuilder {
 /// The hour bucket of rows with no usable time (partitioned under 1970-01-01/00).
 pub const NO_TIME_HOUR: i64 = 0;
 
+/// How large a table's builders grew last time: rows, and text bytes per column. A builder
+/// made with room for that much never reallocates, which would copy its text once more and
+/// fault in fresh pages for it (the JSON columns are most of the bytes that pass through).
+#[derive(Debug, Clone, Default)]
+struct SizeHint {
+    rows: usize,
+    bytes: Vec<usize>,
+}
+
 /// Rows grouped by table and by hour of `TimeGenerated` (hours since the epoch), which is how
 /// the lake partitions them.
 #[derive(Debug, Default)]
 pub struct BatchSet {
     pub(crate) builders: FxHashMap<(TableId, i64), TableBuilder>,
     pub(crate) opts: SchemaOptions,
+    hints: FxHashMap<TableId, SizeHint>,
 }
+
+/// Rows a builder starts with when its table has no size hint yet.
+const FIRST_ROWS: usize = 64;
 
 impl BatchSet {
     pub fn new(opts: SchemaOptions) -> Self {
         BatchSet {
             builders: FxHashMap::default(),
             opts,
+            hints: FxHashMap::default(),
         }
     }
 
     pub fn builder(&mut self, table: TableId, hour: i64) -> &mut TableBuilder {
         let opts = self.opts;
-        self.builders
-            .entry((table, hour))
-            .or_insert_with(|| TableBuilder::new(table, opts, 64))
+        let hints = &self.hints;
+        self.builders.entry((table, hour)).or_insert_with(|| {
+            match hints.get(&table) {
+                // With an eighth to spare, so that a slightly larger next set fits too.
+                Some(h) => {
+                    let bytes: Vec<usize> = h.bytes.iter().map(|b| b + b / 8).collect();
+                    TableBuilder::sized(table, opts, h.rows + h.rows / 8, &bytes)
+                }
+                None => TableBuilder::new(table, opts, FIRST_ROWS),
+            }
+        })
+    }
+
+    /// Finish the batches (as [`BatchSet::finish`]) and leave this set empty, remembering how
+    /// large each table's builders grew so that the next ones start at that size.
+    pub fn take_batches(&mut self) -> Vec<(TableId, i64, RecordBatch)> {
+        let mut seen: FxHashMap<TableId, SizeHint> = FxHashMap::default();
+        for ((table, _), b) in &self.builders {
+            let hint = seen.entry(*table).or_default();
+            hint.rows = hint.rows.max(b.rows);
+            hint.bytes.resize(b.cols.len(), 0);
+            for (max, col) in hint.bytes.iter_mut().zip(&b.cols) {
+                if let ColBuilder::Str(c) = col {
+                    *max = (*max).max(c.data.len());
+                }
+            }
+        }
+        self.hints.extend(seen);
+        let set = BatchSet {
+            builders: std::mem::take(&mut self.builders),
+            opts: self.opts,
+            hints: FxHashMap::default(),
+        };
+        set.finish()
     }
 
     pub fn rows(&self) -> usize {

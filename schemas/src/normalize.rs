@@ -627,6 +627,59 @@ mod tests {
         (Catalogue::get().table(t).name, b, normalizer.stats)
     }
 
+    /// A set reused through `take_batches` starts its builders at the sizes of the last ones
+    /// and yields exactly what a fresh set yields.
+    #[test]
+    fn reused_sets_are_presized_and_yield_the_same_batches() {
+        let message = |id: usize| {
+            format!(
+                r#"{{"time":"2024-05-01T10:00:00Z","category":"AuditLogs","properties":{{"id":"a{id:04}","targetResources":[{{"id":"{id:04}","displayName":"x"}}],"activityDisplayName":"Add user"}}}}"#
+            )
+        };
+        let mut decoder = Decoder::default();
+        let mut normalizer = Normalizer::new(SchemaOptions::default());
+        let ctx = MessageContext {
+            source: "t",
+            partition: None,
+            sequence: 1,
+            enqueued: None,
+        };
+        let mut fill = |set: &mut BatchSet, from: usize| {
+            let mut rejected = Vec::new();
+            for i in from..from + 100 {
+                decoder.message(
+                    message(i).as_bytes(),
+                    &ctx,
+                    &mut normalizer,
+                    set,
+                    &mut rejected,
+                );
+            }
+            assert!(rejected.is_empty(), "{rejected:?}");
+        };
+        let mut reused = BatchSet::new(SchemaOptions::default());
+        fill(&mut reused, 0);
+        let first = reused.take_batches();
+        assert_eq!(first[0].2.num_rows(), 100);
+        assert_eq!(reused.rows(), 0);
+
+        fill(&mut reused, 100);
+        let (table, hour) = (first[0].0, first[0].1);
+        let builder = reused.builders.get(&(table, hour)).unwrap();
+        for (col, b) in builder.cols.iter().enumerate() {
+            if let ColBuilder::Str(c) = b {
+                // Same-sized rows: the hint (plus an eighth) held them without growing.
+                assert!(
+                    c.data.capacity() <= c.data.len() + c.data.len() / 8 + 1,
+                    "column {col}"
+                );
+            }
+        }
+        let mut fresh = BatchSet::new(SchemaOptions::default());
+        fill(&mut fresh, 100);
+        assert_eq!(reused.take_batches(), fresh.finish());
+    }
+
     fn text(b: &RecordBatch, col: &str) -> Option<String> {
         let c = b
             .column_by_name(col)

@@ -115,6 +115,9 @@ struct Pipeline<'a> {
     decoder: Decoder,
     normalizer: Normalizer,
     segment: Option<Segment>,
+    /// The last committed segment's emptied batch set: it starts the next segment's builders
+    /// at the sizes the last one reached.
+    spare_set: Option<BatchSet>,
     recovered: bool,
     /// First sequence number of the last committed segment, whose marker is kept (see
     /// [`inflight`]) until the next segment commits.
@@ -182,6 +185,7 @@ pub async fn drain(
         decoder: Decoder::default(),
         normalizer: Normalizer::new(shared.schema),
         segment: None,
+        spare_set: None,
         recovered: false,
         committed_marker: None,
     };
@@ -256,11 +260,14 @@ impl Pipeline<'_> {
             self.recovered = true;
         }
         let shared = self.shared;
+        let spare_set = &mut self.spare_set;
         let segment = self.segment.get_or_insert_with(|| Segment {
             first: first_seq,
             last: first_seq,
             last_offset: None,
-            set: BatchSet::new(shared.schema),
+            set: spare_set
+                .take()
+                .unwrap_or_else(|| BatchSet::new(shared.schema)),
             dead: Vec::new(),
             bytes: 0,
             events: 0,
@@ -349,8 +356,11 @@ impl Pipeline<'_> {
         let shared = self.shared;
         shared.held.fetch_sub(segment.bytes, Ordering::Relaxed);
         let normalized = std::mem::take(&mut self.normalizer.stats);
-        let set = std::mem::replace(&mut segment.set, BatchSet::new(shared.schema));
-        let batches = on_rayon(|| set.finish());
+        let batches = on_rayon(|| segment.set.take_batches());
+        self.spare_set = Some(std::mem::replace(
+            &mut segment.set,
+            BatchSet::new(shared.schema),
+        ));
         let mut backoff = Duration::from_millis(200);
         loop {
             match self.try_commit(&segment, &batches).await {
