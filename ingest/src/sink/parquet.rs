@@ -163,10 +163,41 @@ fn plain_bytes<'a>(arrays: impl Iterator<Item = &'a dyn Array>) -> usize {
         .sum()
 }
 
+/// Whether a JSON column's values repeat enough for a dictionary: at most half of up to 64
+/// values sampled evenly across the row group are distinct. Sign-in JSON is either nearly
+/// constant per hour (`LocationDetails`, `AuthenticationProcessingDetails`: a handful of values)
+/// or unique per row (`ConditionalAccessPolicies`, `AuthenticationDetails`). A dictionary turns
+/// the first kind into a few small pages and spares zstd most of its bytes; on the second it
+/// would hash a megabyte of values before giving up, so those stay plain.
+fn repeats(batches: &[RecordBatch], column: usize) -> bool {
+    const SAMPLES: usize = 64;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let step = (rows / SAMPLES).max(1);
+    let mut seen = FxHashSet::default();
+    let mut sampled = 0;
+    let mut at = 0;
+    for batch in batches {
+        let Some(values) = batch.column(column).as_any().downcast_ref::<StringArray>() else {
+            return false;
+        };
+        while at < batch.num_rows() {
+            if values.is_valid(at) {
+                seen.insert(values.value(at));
+                sampled += 1;
+            }
+            at += step;
+        }
+        at -= batch.num_rows();
+    }
+    sampled >= 8 && seen.len() * 2 <= sampled
+}
+
 struct OpenFile {
     path: Path,
     table: TableId,
     schema: SchemaRef,
+    /// Schema indexes of the JSON columns, whose dictionary is decided per row group.
+    json_columns: Arc<[usize]>,
     writer: SerializedFileWriter<Upload>,
     /// Makes the column writers of each row group.
     columns: ArrowRowGroupWriterFactory,
@@ -185,13 +216,19 @@ impl OpenFile {
             return Ok(());
         }
         let batches = std::mem::take(&mut self.pending);
-        let small: Vec<usize> = (0..self.schema.fields().len())
-            .filter(|&i| plain_bytes(batches.iter().map(|b| b.column(i).as_ref())) < SMALL_CHUNK)
-            .collect();
-        let writers = if small.is_empty() {
+        let mut uncompressed = Vec::new();
+        let mut dictionary = Vec::new();
+        for i in 0..self.schema.fields().len() {
+            if plain_bytes(batches.iter().map(|b| b.column(i).as_ref())) < SMALL_CHUNK {
+                uncompressed.push(i);
+            } else if self.json_columns.contains(&i) && repeats(&batches, i) {
+                dictionary.push(i);
+            }
+        }
+        let writers = if uncompressed.is_empty() && dictionary.is_empty() {
             self.columns.create_column_writers(self.row_groups)?
         } else {
-            self.uncompressed_factory(&small)?
+            self.factory_with(&uncompressed, &dictionary)?
                 .create_column_writers(self.row_groups)?
         };
         // The schema is flat: one Parquet leaf per Arrow field.
@@ -222,17 +259,23 @@ impl OpenFile {
         Ok(())
     }
 
-    /// A column writer factory like the file's, with the `columns` stored uncompressed.
-    fn uncompressed_factory(&self, columns: &[usize]) -> Result<ArrowRowGroupWriterFactory> {
-        let props = columns
+    /// A column writer factory like the file's, but with the `uncompressed` columns stored
+    /// without compression and the `dictionary` ones dictionary-encoded.
+    fn factory_with(
+        &self,
+        uncompressed: &[usize],
+        dictionary: &[usize],
+    ) -> Result<ArrowRowGroupWriterFactory> {
+        let path = |i: usize| ColumnPath::from(self.schema.field(i).name().as_str());
+        let props = self.writer.properties().as_ref().clone().into_builder();
+        let props = uncompressed.iter().fold(props, |b, &i| {
+            b.set_column_compression(path(i), Compression::UNCOMPRESSED)
+        });
+        let props = dictionary
             .iter()
-            .fold(
-                self.writer.properties().as_ref().clone().into_builder(),
-                |b, &i| {
-                    let path = ColumnPath::from(self.schema.field(i).name().as_str());
-                    b.set_column_compression(path, Compression::UNCOMPRESSED)
-                },
-            )
+            .fold(props, |b, &i| {
+                b.set_column_dictionary_enabled(path(i), true)
+            })
             .build();
         // The factory takes its schema and properties from a file writer; this one writes
         // nothing but the magic bytes, into a sink.
@@ -273,6 +316,8 @@ pub struct LakeWriter {
     options: LakeOptions,
     /// Writer properties per table: dictionaries and statistics only where they pay.
     props: FxHashMap<TableId, WriterProperties>,
+    /// Names of each table's JSON columns.
+    json_columns: FxHashMap<TableId, Vec<&'static str>>,
     open: FxHashMap<(TableId, i64), OpenFile>,
     writes: u64,
     pub written: Vec<WrittenFile>,
@@ -295,19 +340,28 @@ impl LakeWriter {
             .set_max_row_group_bytes(None)
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")));
+        let mut json_columns = FxHashMap::default();
         let props = Catalogue::get()
             .tables
             .iter()
             .map(|t| {
-                let json = t.columns.iter().filter(|c| c.holds_json).map(|c| c.name);
-                let plain = json
-                    .chain(PLAIN_COLUMNS.iter().copied())
-                    .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD]);
+                // JSON columns are plain by default; each row group turns the dictionary on
+                // for those whose values repeat (see `repeats`). Nobody filters on their
+                // min/max, so they get no statistics.
+                let json: Vec<&str> = t
+                    .columns
+                    .iter()
+                    .filter(|c| c.holds_json)
+                    .map(|c| c.name)
+                    .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD])
+                    .collect();
+                let plain = json.iter().chain(PLAIN_COLUMNS);
                 let props = plain.fold(base.clone(), |b, name| {
-                    let path = ColumnPath::from(name);
+                    let path = ColumnPath::from(*name);
                     b.set_column_dictionary_enabled(path.clone(), false)
                         .set_column_statistics_enabled(path, EnabledStatistics::None)
                 });
+                json_columns.insert(t.id, json);
                 (t.id, props.build())
             })
             .collect();
@@ -316,6 +370,7 @@ impl LakeWriter {
             rt,
             options,
             props,
+            json_columns,
             open: FxHashMap::default(),
             writes: 0,
             written: Vec::new(),
@@ -427,6 +482,10 @@ impl LakeWriter {
             path,
             table,
             schema: first.schema(),
+            json_columns: self.json_columns[&table]
+                .iter()
+                .filter_map(|name| first.schema().index_of(name).ok())
+                .collect(),
             writer,
             columns,
             row_groups: 0,
@@ -455,5 +514,49 @@ impl LakeWriter {
     /// Bytes of Arrow data waiting to be encoded.
     pub fn held_bytes(&self) -> usize {
         self.open.values().map(|f| f.pending_bytes).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{DataType, Field, Schema};
+
+    fn batches(sizes: &[usize], value: impl Fn(usize) -> Option<String>) -> Vec<RecordBatch> {
+        let schema = Arc::new(Schema::new(vec![Field::new("j", DataType::Utf8, true)]));
+        let mut row = 0;
+        sizes
+            .iter()
+            .map(|&n| {
+                let values: StringArray = (row..row + n).map(&value).collect();
+                row += n;
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(values)]).unwrap()
+            })
+            .collect()
+    }
+
+    /// Samples are spread evenly over every batch of the row group, across batch borders.
+    #[test]
+    fn repeats_samples_across_batches() {
+        let sizes = [50, 7, 300, 1, 642];
+        assert!(repeats(&batches(&sizes, |i| Some(format!("{}", i % 5))), 0));
+        assert!(!repeats(&batches(&sizes, |i| Some(format!("{i}"))), 0));
+        // Unique values only in the last batch: the samples must reach it.
+        let late = |i: usize| Some(if i < 358 { "x".into() } else { format!("{i}") });
+        assert!(!repeats(&batches(&sizes, late), 0));
+        // Too few values to judge, or all null: no dictionary.
+        assert!(!repeats(&batches(&[7], |_| Some("x".into())), 0));
+        assert!(!repeats(&batches(&sizes, |_| None), 0));
+    }
+
+    #[test]
+    fn plain_bytes_counts_non_null_values() {
+        let b = batches(&[3], |i| (i != 1).then(|| "abcd".to_string()));
+        assert_eq!(
+            plain_bytes(b.iter().map(|b| b.column(0).as_ref())),
+            2 * (4 + 4)
+        );
+        let ints = Int64Array::from(vec![Some(1), None, Some(3)]);
+        assert_eq!(plain_bytes([&ints as &dyn Array].into_iter()), 16);
     }
 }

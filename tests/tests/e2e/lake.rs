@@ -266,9 +266,10 @@ fn nanos_option_writes_nanosecond_timestamps_with_every_digit() {
 
 /// Column chunks are zstd, except those whose values take under 1 KiB (all-null columns, the
 /// hourly chunks of small tables), which zstd cannot shrink by more than a few hundred bytes
-/// and which cost it a compressor and a decompressor context each.
+/// and which cost it a compressor and a decompressor context each. JSON columns get a
+/// dictionary where their values repeat, and none where every row differs.
 #[test]
-fn column_chunks_are_zstd_unless_tiny() {
+fn column_chunks_are_zstd_unless_tiny_and_json_dictionaries_where_values_repeat() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let (ok, _, err) = run_cli(
@@ -291,7 +292,8 @@ fn column_chunks_are_zstd_unless_tiny() {
     let (ok, _, err) = run_cli(&["convert", "cap.ndjson", "--out", "lake"], dir);
     assert!(ok, "{err}");
     let chunks = duckdb(&format!(
-        "SELECT compression, path_in_schema AS col, total_uncompressed_size AS size, num_values AS n \
+        "SELECT compression, path_in_schema AS col, total_uncompressed_size AS size, num_values AS n, \
+         encodings, regexp_extract(file_name, 'table=([A-Za-z]+)', 1) AS t \
          FROM parquet_metadata('{}/lake/**/*.parquet')",
         dir.display()
     ));
@@ -313,14 +315,27 @@ fn column_chunks_are_zstd_unless_tiny() {
         }
     }
     assert!(zstd > 0 && plain > 0, "{zstd} zstd, {plain} uncompressed");
-    let policies = chunks
-        .iter()
-        .filter(|r| r["col"].as_deref() == Some("ConditionalAccessPolicies"))
-        .collect::<Vec<_>>();
-    assert!(
-        policies
+    // The generator gives every sign-in its own policy results, and a few locations an hour.
+    let sign_ins = |col: &str| -> Vec<&aad_tests::Row> {
+        chunks
             .iter()
-            .any(|r| r["compression"].as_deref() == Some("ZSTD")),
-        "{policies:?}"
+            .filter(|r| {
+                r["t"].as_deref() == Some("AADNonInteractiveUserSignInLogs")
+                    && r["col"].as_deref() == Some(col)
+            })
+            .collect()
+    };
+    let dictionary = |r: &aad_tests::Row| r["encodings"].as_deref().unwrap().contains("DICTIONARY");
+    let (policies, locations) = (
+        sign_ins("ConditionalAccessPolicies"),
+        sign_ins("LocationDetails"),
     );
+    assert_eq!((policies.len(), locations.len()), (2, 2), "two hours");
+    for r in &policies {
+        assert_eq!(r["compression"].as_deref(), Some("ZSTD"), "{r:?}");
+        assert!(!dictionary(r), "{r:?}");
+    }
+    for r in &locations {
+        assert!(dictionary(r), "{r:?}");
+    }
 }
