@@ -560,3 +560,52 @@ mod tests {
         assert_eq!(plain_bytes([&ints as &dyn Array].into_iter()), 16);
     }
 }
+
+/// The vendored zstd-safe (see the workspace `Cargo.toml`) resets dropped contexts and hands them
+/// out again: a reused one must compress exactly as a new one, whatever its last user set.
+#[cfg(test)]
+mod zstd_reuse {
+    use zstd_safe::{CCtx, CParameter, DCtx};
+
+    #[test]
+    fn reused_zstd_contexts_behave_as_new_ones() {
+        let data: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| format!("{{\"n\":{},\"s\":\"{}\"}}", i % 977, i % 13).into_bytes())
+            .collect();
+        // A context of zstd's own making, outside the spare ones.
+        let mut expected = Vec::with_capacity(zstd_safe::compress_bound(data.len()));
+        zstd_safe::compress(&mut expected, &data, 1).unwrap();
+
+        // Leave used contexts behind: another level, a dictionary, a checksum.
+        let dictionary = b"{\"n\":1,\"s\":\"2\"}{\"n\":3,\"s\":\"4\"}".repeat(64);
+        let used: Vec<CCtx> = (0..8)
+            .map(|_| {
+                let mut c = CCtx::create();
+                c.set_parameter(CParameter::CompressionLevel(19)).unwrap();
+                c.set_parameter(CParameter::ChecksumFlag(true)).unwrap();
+                c.load_dictionary(&dictionary).unwrap();
+                let mut out = Vec::with_capacity(zstd_safe::compress_bound(data.len()));
+                c.compress2(&mut out, &data).unwrap();
+                c
+            })
+            .collect();
+        drop(used);
+        let mut d = DCtx::create();
+        d.load_dictionary(&dictionary).unwrap();
+        drop(d);
+
+        for _ in 0..8 {
+            let mut c = CCtx::create();
+            c.set_parameter(CParameter::CompressionLevel(1)).unwrap();
+            let mut out = Vec::with_capacity(zstd_safe::compress_bound(data.len()));
+            c.compress2(&mut out, &data).unwrap();
+            assert!(out == expected, "a reused compressor wrote other bytes");
+
+            // A reused decompressor needs no dictionary for a frame made without one.
+            let mut d = DCtx::create();
+            let mut back = Vec::with_capacity(data.len());
+            d.decompress(&mut back, &out).unwrap();
+            assert!(back == data);
+        }
+    }
+}
