@@ -22,7 +22,7 @@ use crate::source::files::{expand, Chunk, ChunkReader, Input};
 use crate::store::{self, stable_hash};
 
 /// Input MiB per chunk, the unit of parallel work (shared with the command line).
-pub const DEFAULT_CHUNK_MIB: usize = 4;
+pub const DEFAULT_CHUNK_MIB: usize = 2;
 
 /// What `convert` needs.
 #[derive(Debug, Clone)]

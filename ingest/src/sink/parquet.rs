@@ -50,7 +50,7 @@ pub struct LakeOptions {
 /// Defaults, in MiB (shared with the command line).
 pub const DEFAULT_FILE_MIB: usize = 256;
 pub const DEFAULT_ROW_GROUP_MIB: usize = 24;
-pub const DEFAULT_MEMORY_MIB: usize = 64;
+pub const DEFAULT_MEMORY_MIB: usize = 48;
 pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 
 impl Default for LakeOptions {
