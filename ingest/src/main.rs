@@ -222,7 +222,17 @@ fn run_convert(opts: ConvertOptions) -> Result<()> {
     let rt = runtime()?;
     let report = convert(&opts, rt.handle().clone())?;
     print!("{}", report::render(&report));
-    Ok(())
+    std::io::stdout().flush()?;
+    // Every file is closed and every dead letter stored, and stdout is flushed: leave now,
+    // without the runtime's shutdown, the destructors and the allocator's exit handler, which
+    // took 20-90 ms (2-9 % of a 250 MB run) to hand memory back that the exit frees anyway.
+    #[cfg(unix)]
+    // SAFETY: _exit only ends the process; nothing of ours is left unwritten.
+    unsafe {
+        libc::_exit(0)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(0)
 }
 
 fn run_generate(a: GenerateArgs) -> Result<()> {
