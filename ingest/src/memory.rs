@@ -9,10 +9,10 @@ const MI_OPTION_PURGE_DELAY: i32 = 15;
 
 /// Call first thing in `main`, before any other thread exists.
 pub fn tune_allocator() {
-    // Keep freed pages for a second before returning them (the default is 10 ms).
-    // SAFETY: no other thread exists yet; the option is a plain integer.
-    // `MIMALLOC_PURGE_DELAY` in the environment overrides it (mimalloc reads it at start).
+    // Keep freed pages for a second before returning them (the default is 10 ms), unless
+    // `MIMALLOC_PURGE_DELAY` in the environment says otherwise (mimalloc reads it at start).
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: no other thread exists yet; the option is a plain integer.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
     }
     #[cfg(target_os = "linux")]
