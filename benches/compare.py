@@ -128,14 +128,12 @@ def main():
             for name, (cmd, rows_of) in tools.items():
                 shutil.rmtree(lake, ignore_errors=True)
                 secs, rss, out = run(cmd)
-                best = results.get(name)
                 n = rows_of(out)
-                if best is None or secs < best[0]:
-                    results[name] = (secs, max(rss, best[1] if best else 0), n)
-                else:
-                    results[name] = (best[0], max(rss, best[1]), best[2])
-                if n != results[name][2]:
-                    sys.exit(f"{name} wrote {n} rows in one round and {results[name][2]} in another")
+                # Best time, highest peak RSS, and the same row count in every round.
+                best_secs, top_rss, rows = results.get(name, (secs, rss, n))
+                if n != rows:
+                    sys.exit(f"{name} wrote {n} rows in one round and {rows} in another")
+                results[name] = (min(secs, best_secs), max(rss, top_rss), n)
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
