@@ -339,3 +339,47 @@ fn column_chunks_are_zstd_unless_tiny_and_json_dictionaries_where_values_repeat(
         assert!(dictionary(r), "{r:?}");
     }
 }
+
+/// The README's first command: a capture is generated, converted into `./lake`, and the report
+/// ends with how to query the lake; the suggested DuckDB query runs on it as printed.
+#[test]
+fn quickstart_converts_a_sample_and_prints_how_to_query_it() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let (ok, out, err) = run_cli(&["quickstart", "--records", "2000"], dir);
+    assert!(ok, "{err}");
+    let lake = std::fs::canonicalize(dir.join("lake")).unwrap();
+    let hint = out
+        .lines()
+        .find(|l| l.contains("duckdb -c") && l.contains("GROUP BY ALL\""))
+        .unwrap_or_else(|| panic!("no DuckDB hint in:\n{out}"));
+    assert!(hint.contains(&lake.display().to_string()), "{hint}");
+    // The per-table query of the hint, as printed, counts every row.
+    let sql = hint
+        .split_once("duckdb -c \"")
+        .unwrap()
+        .1
+        .trim_end_matches('"')
+        .replace("\\\"", "\"");
+    let rows: u64 = duckdb(&sql)
+        .iter()
+        .map(|r| {
+            r["count_star()"]
+                .as_deref()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(rows + dead_letters(&out), 2000, "{out}");
+}
+
+/// The dead letters a `convert` report counts.
+fn dead_letters(report: &str) -> u64 {
+    report
+        .split(" dead letter(s)")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
