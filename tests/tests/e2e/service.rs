@@ -46,12 +46,34 @@ fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
     let r = &rows[0];
     let n = |k: &str| r[k].as_deref().unwrap().parse::<u64>().unwrap();
     assert!(n("want") > 0);
-    assert_eq!(
-        (n("got"), n("extra"), n("missing"), n("unplaced")),
-        (n("want"), 0, 0, 0),
-        "{r:?}"
-    );
-    assert_eq!(n("positions"), n("got"), "an event position appears twice");
+    let counts = (n("got"), n("extra"), n("missing"), n("unplaced"));
+    let ok = counts == (n("want"), 0, 0, 0) && n("positions") == n("got");
+    assert!(ok, "{r:?}\n{}", diagnose(run_lake, work));
+}
+
+/// What a failed exactly-once check needs to be understood after the temporary directory is
+/// gone: the files holding a position twice (one file: an event taken twice into a segment;
+/// two files: a segment written again without the first one undone), and the services' logs.
+fn diagnose(run_lake: &Path, work: &Path) -> String {
+    let twice = duckdb(&format!(
+        "SELECT _Partition AS part, _SequenceNumber AS s, list(DISTINCT regexp_extract(filename, '[^/]+/[^/]+/[^/]+/[^/]+$')) AS files, count(*) AS n \
+         FROM read_parquet('{}/table=*/**/*.parquet', hive_partitioning=true, union_by_name=true, filename=true) \
+         GROUP BY ALL HAVING count(*) > count(DISTINCT _RecordIndex) ORDER BY 1, 2 LIMIT 20",
+        run_lake.display()
+    ));
+    let mut out = format!("positions taken twice (first 20): {twice:#?}\n");
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(work)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    logs.retain(|p| p.extension().is_some_and(|e| e == "log"));
+    logs.sort();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+        out += &format!("--- last 80 lines of {}:\n{tail}\n", log.display());
+    }
+    out
 }
 
 fn service_env(azurite: Option<&Azurite>) -> Vec<(String, String)> {
