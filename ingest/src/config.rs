@@ -143,6 +143,10 @@ pub struct ServiceConfig {
     /// Longest wait between retries of a failing dependency.
     #[serde(default = "default_max_backoff_secs")]
     pub max_backoff_secs: f64,
+    /// A partition whose receiver delivered nothing for this long while the hub holds later
+    /// events is stalled; the connection is then opened again (see `service::watchdog`).
+    #[serde(default = "default_stall_secs")]
+    pub stall_secs: f64,
 }
 
 impl Default for ServiceConfig {
@@ -151,6 +155,7 @@ impl Default for ServiceConfig {
             grace_secs: default_grace_secs(),
             memory_mib: default_memory_mib(),
             max_backoff_secs: default_max_backoff_secs(),
+            stall_secs: default_stall_secs(),
         }
     }
 }
@@ -202,6 +207,9 @@ fn default_memory_mib() -> usize {
 }
 fn default_max_backoff_secs() -> f64 {
     30.0
+}
+fn default_stall_secs() -> f64 {
+    60.0
 }
 
 /// Where a partition with no checkpoint starts.
@@ -307,6 +315,7 @@ impl RunConfig {
         }
         positive(self.service.grace_secs, "service.grace_secs")?;
         positive(self.service.max_backoff_secs, "service.max_backoff_secs")?;
+        positive(self.service.stall_secs, "service.stall_secs")?;
         if self.service.memory_mib < 16 {
             bail!("service.memory_mib: must be at least 16");
         }
@@ -332,6 +341,9 @@ impl RunConfig {
     }
     pub fn grace(&self) -> Duration {
         Duration::from_secs_f64(self.service.grace_secs)
+    }
+    pub fn stall(&self) -> Duration {
+        Duration::from_secs_f64(self.service.stall_secs)
     }
 }
 

@@ -181,6 +181,46 @@ impl Broker {
         out
     }
 
+    /// Closes every consumer link of a hub with `amqp:link:detach-forced`, as Event Hubs does
+    /// when it moves a partition between its nodes; connections and sessions stay up.
+    pub fn detach_consumers(&self, hub: &str) {
+        self.each_consumer(hub, |r| r.forced.cancel());
+    }
+
+    /// Makes the consumer links now attached to a hub go silent: they stay attached and send
+    /// nothing more, which is what a receiver stuck inside the client looks like from outside.
+    /// Links attached later deliver as usual.
+    pub fn mute_consumers(&self, hub: &str) {
+        self.each_consumer(hub, |r| r.muted.cancel());
+    }
+
+    fn each_consumer(&self, hub: &str, f: impl Fn(&ReceiverEntry)) {
+        let state = self.shared.lock();
+        for ((h, _, _), entries) in &state.receivers {
+            if h == hub {
+                entries.iter().for_each(&f);
+            }
+        }
+    }
+
+    /// The highest sequence number sent to any consumer of one partition, if any.
+    pub fn delivered(&self, hub: &str, partition: &str) -> Option<i64> {
+        let key = (hub.to_string(), partition.to_string());
+        self.shared.lock().delivered.get(&key).copied()
+    }
+
+    /// Consumer links attached so far to each partition of a hub: partition → count.
+    pub fn attaches(&self, hub: &str) -> HashMap<String, u64> {
+        let state = self.shared.lock();
+        let mut out = HashMap::new();
+        for ((h, _, p), n) in &state.attaches {
+            if h == hub {
+                *out.entry(p.clone()).or_default() += n;
+            }
+        }
+        out
+    }
+
     /// Drops all open connections (simulates a network blip) without stopping the broker.
     pub fn drop_connections(&self) {
         for socket in self.shared.lock().sockets.values() {
@@ -218,6 +258,10 @@ struct ReceiverEntry {
     id: u64,
     epoch: Option<i64>,
     stolen: CancellationToken,
+    /// Cancelled by [`Broker::detach_consumers`].
+    forced: CancellationToken,
+    /// Cancelled by [`Broker::mute_consumers`].
+    muted: CancellationToken,
 }
 
 /// (hub, consumer group, partition)
@@ -228,6 +272,10 @@ struct State {
     hubs: HashMap<String, Hub>,
     tokens: Vec<(String, String, String)>,
     receivers: HashMap<ReceiverKey, Vec<ReceiverEntry>>,
+    /// Consumer links ever registered, per key.
+    attaches: HashMap<ReceiverKey, u64>,
+    /// (hub, partition) → the highest sequence number sent to a consumer.
+    delivered: HashMap<(String, String), i64>,
     /// Clones of accepted sockets, so `drop_connections` can cut them under fe2o3's feet.
     sockets: HashMap<u64, std::net::TcpStream>,
     next_id: u64,
@@ -267,6 +315,8 @@ struct Registration {
     next: usize,
     changed: watch::Receiver<()>,
     stolen: CancellationToken,
+    forced: CancellationToken,
+    muted: CancellationToken,
 }
 
 impl Shared {
@@ -366,18 +416,27 @@ impl Shared {
                 r.epoch.is_none()
             });
         }
-        let stolen = CancellationToken::new();
+        let (stolen, forced, muted) = (
+            CancellationToken::new(),
+            CancellationToken::new(),
+            CancellationToken::new(),
+        );
         entries.push(ReceiverEntry {
             id,
             epoch,
             stolen: stolen.clone(),
+            forced: forced.clone(),
+            muted: muted.clone(),
         });
+        *state.attaches.entry(key.clone()).or_default() += 1;
         Ok(Registration {
             key,
             id,
             next,
             changed,
             stolen,
+            forced,
+            muted,
         })
     }
 
@@ -719,6 +778,8 @@ async fn serve_consumer(
         mut next,
         mut changed,
         stolen,
+        forced,
+        muted,
     } = match registration {
         Ok(registration) => registration,
         Err(error) => return close_with(link, error).await,
@@ -728,28 +789,46 @@ async fn serve_consumer(
         let description = "a newer receiver with an equal or higher epoch took over this partition";
         definitions::Error::new(LinkError::Stolen, description.to_string(), None)
     };
+    let forced_error = || {
+        let description = "the partition moved to another node; attach again";
+        definitions::Error::new(LinkError::DetachForced, description.to_string(), None)
+    };
     loop {
         changed.borrow_and_update();
+        let silent = muted.is_cancelled();
         let batch: Vec<StoredEvent> = match shared.lock().partition(&key.0, &key.2) {
+            Ok(_) if silent => Vec::new(),
             Ok(p) => p.events[next..].iter().take(64).cloned().collect(),
             Err(_) => return,
         };
         if batch.is_empty() {
             tokio::select! {
-                changed = changed.changed() => if changed.is_err() { return },
+                changed = changed.changed(), if !silent => if changed.is_err() { return },
+                _ = muted.cancelled(), if !silent => {}
                 e = link.on_detach() => return answer_detach(link, e).await,
                 _ = stolen.cancelled() => return close_with(link, stolen_error()).await,
+                _ = forced.cancelled() => return close_with(link, forced_error()).await,
             }
             continue;
         }
         for event in batch {
+            if muted.is_cancelled() {
+                break;
+            }
             let sequence_number = event.sequence_number;
             // `send` waits for credit; meanwhile it answers a detach itself.
             tokio::select! {
                 sent = link.send(event_message(event)) => if sent.is_err() { return },
                 _ = stolen.cancelled() => return close_with(link, stolen_error()).await,
+                _ = forced.cancelled() => return close_with(link, forced_error()).await,
             }
             next = sequence_number as usize + 1;
+            let mut state = shared.lock();
+            let sent = state
+                .delivered
+                .entry((key.0.clone(), key.2.clone()))
+                .or_insert(sequence_number);
+            *sent = (*sent).max(sequence_number);
         }
     }
 }

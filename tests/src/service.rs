@@ -99,6 +99,8 @@ pub struct ServiceConfig {
     pub namespace: Option<String>,
     pub prefetch_mib: usize,
     pub memory_mib: usize,
+    /// Short, so that a receiver stuck in the client is reconnected within a test's time.
+    pub stall_secs: f64,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -130,6 +132,7 @@ impl ServiceConfig {
             namespace: None,
             prefetch_mib: 16,
             memory_mib: 512,
+            stall_secs: 5.0,
         }
     }
 
@@ -166,6 +169,7 @@ roll_mib = {roll_mib}
 grace_secs = {grace}
 memory_mib = {memory}
 max_backoff_secs = 2
+stall_secs = {stall}
 "#,
             hub = self.hub,
             endpoint = self.endpoint,
@@ -180,6 +184,7 @@ max_backoff_secs = 2
             roll_secs = self.roll_secs,
             roll_mib = self.roll_mib,
             grace = self.grace_secs,
+            stall = self.stall_secs,
         )
     }
 
@@ -274,8 +279,26 @@ impl Drop for Service {
                 for l in &lines[lines.len().saturating_sub(80)..] {
                     eprintln!("{l}");
                 }
+                keep_log(&self.log);
             }
         }
+    }
+}
+
+/// Copy a whole log into the directory `AAD_TEST_KEEP` names, if set: for a failure that the
+/// last lines printed do not explain, once the test's temporary directory is gone.
+pub fn keep_log(log: &Path) {
+    let Some(dir) = std::env::var_os("AAD_TEST_KEEP") else {
+        return;
+    };
+    let stem = log.file_stem().unwrap_or_default().to_string_lossy();
+    let kept = Path::new(&dir).join(format!("{stem}-{}.log", std::process::id()));
+    if std::fs::copy(log, &kept).is_ok() {
+        eprintln!(
+            "--- the whole of {} is kept in {} ---",
+            log.display(),
+            kept.display()
+        );
     }
 }
 
@@ -289,6 +312,28 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
         assert!(
             start.elapsed() < timeout,
             "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Poll `current` until it equals `want`, or panic with `what` and both values after `timeout`:
+/// a checkpoint that never arrives says which partition stopped where.
+pub fn wait_for_eq<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    timeout: Duration,
+    want: &T,
+    mut current: impl FnMut() -> T,
+) {
+    let start = Instant::now();
+    loop {
+        let now = current();
+        if now == *want {
+            return;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}:\n now  {now:?}\n want {want:?}"
         );
         std::thread::sleep(Duration::from_millis(300));
     }

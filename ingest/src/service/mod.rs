@@ -5,6 +5,7 @@
 //! receiving, commit what was received, release ownership and exit within the grace period.
 
 pub mod partition;
+pub mod watchdog;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -107,6 +108,7 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
                     segments = c.segments.load(Ordering::Relaxed),
                     files = c.files.load(Ordering::Relaxed),
                     undone_files = c.undone_files.load(Ordering::Relaxed),
+                    redelivered = c.redelivered.load(Ordering::Relaxed),
                     held_mib = shared.held.load(Ordering::Relaxed) >> 20,
                     "progress"
                 );
@@ -114,7 +116,7 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         })
     };
     let mut clean = true;
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = FIRST_BACKOFF;
     let max_backoff = shared.max_backoff;
     loop {
         if *stop.borrow() {
@@ -122,6 +124,7 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         }
         // The client's event streams are not `Send`: they run on a local task set.
         let local = tokio::task::LocalSet::new();
+        let began = Instant::now();
         let outcome = local
             .run_until(session(&config, &shared, &store, stop.clone()))
             .await;
@@ -131,6 +134,10 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
                 break;
             }
             Err(e) => {
+                // A session that ran a good while failed for a new reason: start over small.
+                if began.elapsed() >= RESET_BACKOFF_AFTER {
+                    backoff = FIRST_BACKOFF;
+                }
                 tracing::error!(error = %format!("{e:#}"), retry_in = ?backoff, "event hub session failed; restarting from the checkpoints");
                 let mut stop = stop.clone();
                 tokio::select! {
@@ -158,6 +165,10 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
 
 /// Events waiting between a partition's receiver and its pipeline (the client prefetches more).
 const PUMP_EVENTS: usize = 16;
+/// First wait before a failed session is restarted; it doubles up to `max_backoff_secs` ...
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// ... and starts over after a session that lasted this long.
+const RESET_BACKOFF_AFTER: Duration = Duration::from_secs(120);
 
 /// One connection's life: processor, partition pipelines, and a clean stop. `Ok(clean)` when
 /// the service was asked to stop; `Err` when the processor failed and must be restarted.
@@ -178,9 +189,13 @@ async fn session(
     let (stop_partitions, partitions_stop) = watch::channel(false);
     let mut partitions: JoinSet<Result<Ended>> = JoinSet::new();
     let mut pumps: JoinSet<()> = JoinSet::new();
+    let progress = watchdog::Pumps::default();
+    let stalled = watchdog::watch(config, shared, store, &progress, config.stall());
+    tokio::pin!(stalled);
     let failure: Option<anyhow::Error> = loop {
         tokio::select! {
             _ = stop.changed() => break None,
+            why = &mut stalled => break Some(anyhow::anyhow!("{why}")),
             done = &mut runner => {
                 let why = match done {
                     Ok(Ok(())) => anyhow::anyhow!("the event processor stopped"),
@@ -193,7 +208,9 @@ async fn session(
                 Ok(client) => {
                     let id = client.get_partition_id().to_string();
                     let (to, from) = tokio::sync::mpsc::channel(PUMP_EVENTS);
-                    pumps.spawn_local(partition::pump(client, to));
+                    let watched = Arc::new(watchdog::Progress::default());
+                    progress.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Arc::clone(&watched));
+                    pumps.spawn_local(partition::pump(client, to, watched));
                     partitions.spawn(partition::drain(Arc::clone(shared), id, from, partitions_stop.clone()));
                 }
                 Err(e) => break Some(anyhow::anyhow!("event processor: {e}")),

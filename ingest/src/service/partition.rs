@@ -29,6 +29,8 @@ use crate::sink::inflight::{self, Marker};
 use crate::sink::parquet::{partition_dir, LakeOptions, LakeWriter};
 use crate::store::{stable_hash, Location};
 
+use super::watchdog::Progress;
+
 /// Events taken from the receiver in one go when more are already waiting.
 const RECEIVE_BATCH: usize = 64;
 
@@ -65,6 +67,8 @@ pub struct Counters {
     pub segments: AtomicU64,
     pub files: AtomicU64,
     pub undone_files: AtomicU64,
+    /// Events the client delivered again after recovering its link (see [`Pipeline::fresh`]).
+    pub redelivered: AtomicU64,
     pub tables: Mutex<NormalizeStats>,
 }
 
@@ -122,6 +126,8 @@ struct Pipeline<'a> {
     /// First sequence number of the last committed segment, whose marker is kept (see
     /// [`inflight`]) until the next segment commits.
     committed_marker: Option<i64>,
+    /// Highest sequence number this receiver has handed over, committed or not.
+    last_taken: Option<i64>,
 }
 
 /// Run CPU work on the rayon pool, from a tokio worker that steps aside meanwhile. The work
@@ -142,33 +148,46 @@ pub type Received = std::result::Result<ReceivedEventData, EventHubsError>;
 /// Move a partition's events from the client's stream (which is not `Send`, so it lives on the
 /// service's local task set) to its pipeline, which runs on the worker threads. Ends when the
 /// stream ends or the pipeline is gone, and then closes the receiver so that the processor can
-/// hand the partition out again.
-pub async fn pump(client: Arc<PartitionClient>, to: mpsc::Sender<Received>) {
+/// hand the partition out again. `progress` tells the [`watchdog`](super::watchdog) when it
+/// waits on the client.
+pub async fn pump(
+    client: Arc<PartitionClient>,
+    to: mpsc::Sender<Received>,
+    progress: Arc<Progress>,
+) {
     let partition = client.get_partition_id().to_string();
     {
         let mut events = client.stream_events();
         loop {
-            tokio::select! {
-                next = events.next() => match next {
-                    Some(item) => {
-                        if to.send(item).await.is_err() {
-                            break;
-                        }
-                    }
-                    None => break,
-                },
+            progress.waiting();
+            let next = tokio::select! {
+                next = events.next() => next,
                 _ = to.closed() => break,
+            };
+            let Some(item) = next else { break };
+            progress.delivered(item.as_ref().ok().and_then(|e| e.sequence_number()));
+            if to.send(item).await.is_err() {
+                break;
             }
         }
     }
+    progress.ended();
     drop(to);
-    // The processor keeps only a weak reference: this is the last one.
+    // The processor keeps only a weak reference: this is the last one. A receiver stuck in
+    // the client (see the watchdog) may not close either; the session goes on without it.
     if let Ok(client) = Arc::try_unwrap(client) {
-        if let Err(e) = client.close().await {
-            tracing::debug!(partition = %partition, error = %e, "closing the receiver");
+        match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
+            Ok(Err(e)) => {
+                tracing::debug!(partition = %partition, error = %e, "closing the receiver")
+            }
+            Err(_) => tracing::debug!(partition = %partition, "closing the receiver timed out"),
+            Ok(Ok(())) => {}
         }
     }
 }
+
+/// Bound on closing one receiver.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Drain one partition until the service stops or the partition goes away.
 pub async fn drain(
@@ -188,6 +207,7 @@ pub async fn drain(
         spare_set: None,
         recovered: false,
         committed_marker: None,
+        last_taken: None,
     };
     tracing::info!(partition = %partition, "partition taken");
     // Commits look at this copy (to stop retrying when the service stops) while the loop waits
@@ -238,8 +258,37 @@ pub async fn drain(
 }
 
 impl Pipeline<'_> {
+    /// Drop the events this receiver already delivered. The client re-attaches a dropped link
+    /// with the start filter the receiver was first opened with (azure_messaging_eventhubs
+    /// 0.16, `RecoverableConnection::ensure_receiver`), so after it recovers a link by itself
+    /// it delivers the partition again from that position; taking those events again would
+    /// write their rows twice. Sequence numbers rise within a partition, so everything at or
+    /// below the highest one taken is a repeat.
+    fn fresh(&mut self, mut batch: Vec<ReceivedEventData>) -> Vec<ReceivedEventData> {
+        let before = batch.len();
+        if let Some(last) = self.last_taken {
+            batch.retain(|e| e.sequence_number().is_none_or(|s| s > last));
+        }
+        let repeats = before - batch.len();
+        if repeats > 0 {
+            tracing::info!(partition = %self.partition, events = repeats, after = ?self.last_taken, "skipped events the client delivered again after recovering its link");
+            self.shared
+                .stats
+                .redelivered
+                .fetch_add(repeats as u64, Ordering::Relaxed);
+        }
+        if let Some(last) = batch.iter().filter_map(|e| e.sequence_number()).max() {
+            self.last_taken = Some(last);
+        }
+        batch
+    }
+
     /// Decode and normalize received events into the segment.
     async fn take(&mut self, batch: Vec<ReceivedEventData>) -> Result<()> {
+        let batch = self.fresh(batch);
+        if batch.is_empty() {
+            return Ok(());
+        }
         let Some(first_seq) = batch[0].sequence_number() else {
             anyhow::bail!(
                 "partition {}: event without a sequence number",
