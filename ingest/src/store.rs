@@ -17,11 +17,16 @@ pub struct Location {
     /// What the user gave, for messages (never contains a secret: credentials come from the
     /// environment, not the URL).
     pub display: String,
-    /// A local directory: uploads need no minimum part size.
-    pub is_local: bool,
+    /// The same store when it is a local directory: uploads need no minimum part size, and the
+    /// lake writer writes its files directly (see `sink::parquet`).
+    pub local: Option<Arc<LocalFileSystem>>,
 }
 
 impl Location {
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
     /// The path of `relative` (a `/`-separated path) under the prefix.
     pub fn child(&self, relative: &str) -> Path {
         relative
@@ -60,7 +65,7 @@ pub fn open(target: &str) -> Result<Location> {
             store: Arc::from(store),
             prefix,
             display: target.to_string(),
-            is_local: false,
+            local: None,
         });
     }
     local(target, target)
@@ -69,13 +74,14 @@ pub fn open(target: &str) -> Result<Location> {
 fn local(dir: &str, display: &str) -> Result<Location> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output directory {dir:?}"))?;
-    let fs =
-        LocalFileSystem::new_with_prefix(dir).with_context(|| format!("cannot open {dir:?}"))?;
+    let fs = Arc::new(
+        LocalFileSystem::new_with_prefix(dir).with_context(|| format!("cannot open {dir:?}"))?,
+    );
     Ok(Location {
-        store: Arc::new(fs),
+        store: Arc::clone(&fs) as Arc<dyn ObjectStore>,
         prefix: Path::default(),
         display: display.to_string(),
-        is_local: true,
+        local: Some(fs),
     })
 }
 

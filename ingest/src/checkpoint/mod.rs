@@ -176,7 +176,7 @@ pub trait PartitionStore: CheckpointStore + Send + Sync {
 /// Open the store named by `checkpoint.store`: an object-store URL, or a local directory.
 pub fn open(target: &str) -> Result<Arc<dyn PartitionStore>> {
     let location = store::open(target)?;
-    if location.is_local {
+    if location.is_local() {
         let dir = target.strip_prefix("file://").unwrap_or(target);
         Ok(Arc::new(local::LocalStore::open(dir.as_ref())?))
     } else {
