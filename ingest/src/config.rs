@@ -384,6 +384,7 @@ out = "lake"
         assert_eq!(c.start_at().unwrap(), StartAt::Earliest);
         assert_eq!(c.lake.roll_secs, 60.0);
         assert_eq!(c.service.grace_secs, 30.0);
+        assert_eq!(c.stall(), std::time::Duration::from_secs(60));
     }
 
     fn refused(text: &str) -> String {
@@ -402,6 +403,11 @@ out = "lake"
         assert!(e.starts_with("source.eventhubs.start:"), "{e}");
         let e = refused(&GOOD.replace("[checkpoint]", "[checkpoint]\nownership_expiry_secs = 5"));
         assert!(e.starts_with("checkpoint.ownership_expiry_secs:"), "{e}");
+        let e = refused(&format!("{GOOD}\n[service]\nstall_secs = 0\n"));
+        assert_eq!(
+            e,
+            "service.stall_secs: must be a positive number of seconds"
+        );
         let e = refused(&GOOD.replace(
             "auth = { method = \"managed_identity\" }",
             "auth = { method = \"connection_string\", env = \"AAD_TEST_SURELY_UNSET\" }",
