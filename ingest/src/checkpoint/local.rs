@@ -52,6 +52,20 @@ fn read_record(path: &Path, partition: String) -> Option<Record> {
     })
 }
 
+/// A record being written is `<name>.tmp<pid>`; one whose writer is gone was left by a crash
+/// (a SIGKILL between write and rename) and is removed. A live writer's is left alone.
+fn remove_if_abandoned(path: &Path, pid: &str) {
+    let Ok(pid) = pid.parse::<libc::pid_t>() else {
+        return;
+    };
+    // SAFETY: signal 0 only checks that the process exists; it sends nothing.
+    let gone = unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    if gone {
+        let _ = fs::remove_file(path);
+    }
+}
+
 impl LocalStore {
     pub fn open(dir: &Path) -> anyhow::Result<LocalStore> {
         fs::create_dir_all(dir)?;
@@ -94,7 +108,8 @@ impl LocalStore {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.contains(".tmp") {
+                if let Some((_, pid)) = name.split_once(".tmp") {
+                    remove_if_abandoned(&e.path(), pid);
                     return None;
                 }
                 read_record(&e.path(), name)
@@ -213,6 +228,39 @@ mod tests {
             etag: etag.map(Etag::from),
             last_modified_time: None,
         }
+    }
+
+    /// A SIGKILL between writing a record and renaming it leaves `<name>.tmp<pid>`: the next
+    /// listing skips it, and removes it once its writer is gone.
+    #[tokio::test]
+    async fn records_left_half_written_by_a_dead_process_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let checkpoint = Checkpoint {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "$default".into(),
+            partition_id: "5".into(),
+            offset: Some("500".into()),
+            sequence_number: Some(5),
+        };
+        store.update_checkpoint(checkpoint).await.unwrap();
+        let records = dir.path().join("ns/hub/$default/checkpoint");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = records.join(format!("5.tmp{dead}"));
+        let in_progress = records.join(format!("5.tmp{}", std::process::id()));
+        fs::write(&abandoned, "sequencenumber=3\n").unwrap();
+        fs::write(&in_progress, "sequencenumber=4\n").unwrap();
+        let listed = store
+            .list_checkpoints("ns", "hub", "$default")
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].sequence_number, Some(5));
+        assert!(!abandoned.exists());
+        assert!(in_progress.exists());
     }
 
     #[tokio::test]
