@@ -28,7 +28,7 @@ pub struct Progress(Mutex<PumpState>);
 
 #[derive(Default, Clone, Copy)]
 struct PumpState {
-    /// Sequence number of the last event the client delivered.
+    /// Highest sequence number the client delivered.
     last: Option<i64>,
     /// Since when the pump waits on the client (not on its pipeline); `None` while it hands an
     /// event over, and once it ended.
@@ -41,13 +41,12 @@ impl Progress {
         self.state().waiting_since = Some(Instant::now());
     }
 
-    /// The client delivered an event (or an error, without a sequence number).
+    /// The client delivered an event (or an error, without a sequence number). A repeat the
+    /// client sends after recovering a link (see `Pipeline::fresh`) does not move `last` back.
     pub fn delivered(&self, sequence: Option<i64>) {
         let mut s = self.state();
         s.waiting_since = None;
-        if sequence.is_some() {
-            s.last = sequence;
-        }
+        s.last = s.last.max(sequence);
     }
 
     /// The pump ended: nothing to watch any more.
@@ -210,6 +209,8 @@ mod tests {
             Some(5),
             "an error keeps the last position"
         );
+        p.delivered(Some(2));
+        assert_eq!(p.snapshot().last, Some(5), "a repeat does not move it back");
         p.waiting();
         p.ended();
         assert!(p.snapshot().waiting_since.is_none());

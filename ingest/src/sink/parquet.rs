@@ -106,7 +106,8 @@ enum Sink {
     /// left a core idle about 8 % of the time in `convert` on 2 cores.
     Local {
         file: std::fs::File,
-        staging: std::path::PathBuf,
+        /// `None` once renamed into place.
+        staging: Option<std::path::PathBuf>,
         path: std::path::PathBuf,
     },
 }
@@ -123,7 +124,7 @@ impl Sink {
         let file = std::fs::File::create(&staging)?;
         Ok(Sink::Local {
             file,
-            staging,
+            staging: Some(staging),
             path,
         })
     }
@@ -159,7 +160,14 @@ impl Upload {
         self.send()?;
         match &mut self.out {
             Sink::Store(out, rt) => rt.block_on(out.shutdown()),
-            Sink::Local { staging, path, .. } => std::fs::rename(&*staging, &*path),
+            Sink::Local { staging, path, .. } => {
+                if let Some(from) = staging {
+                    std::fs::rename(&*from, &*path)?;
+                }
+                // Renamed: nothing for `drop` to remove (a failed rename leaves it to remove).
+                *staging = None;
+                Ok(())
+            }
         }
     }
 }
@@ -167,7 +175,11 @@ impl Upload {
 impl Drop for Upload {
     /// An upload that did not finish leaves nothing behind (the store's writer aborts itself).
     fn drop(&mut self) {
-        if let Sink::Local { staging, .. } = &self.out {
+        if let Sink::Local {
+            staging: Some(staging),
+            ..
+        } = &self.out
+        {
             let _ = std::fs::remove_file(staging);
         }
     }
