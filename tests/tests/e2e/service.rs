@@ -124,6 +124,18 @@ fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// Wait until the local checkpoint of each of the hub's `partitions` is at its last event.
+fn wait_for_local_checkpoints(
+    broker: &Broker,
+    partitions: u32,
+    dir: &Path,
+    what: &str,
+    timeout: Duration,
+) {
+    let want = ends(broker, partitions);
+    wait_for_eq(what, timeout, &want, || local_checkpoints(dir));
+}
+
 /// A config with checkpoints and lake in local directories under `work`.
 fn local_config(work: &Path, broker: &Broker) -> (PathBuf, PathBuf, ServiceConfig) {
     let checkpoints = work.join("checkpoints");
@@ -370,12 +382,12 @@ fn disturb_midway(
     let mut published = cap.messages.len() / 2;
     publish(0, published);
     let service = Service::start(&config, &service_env(None), &log);
-    let want = ends(&broker, partitions);
-    wait_for_eq(
+    wait_for_local_checkpoints(
+        &broker,
+        partitions,
+        &checkpoints,
         "the first half checkpointed",
         Duration::from_secs(120),
-        &want,
-        || local_checkpoints(&checkpoints),
     );
     if open_segment {
         publish(published, published + partitions as usize);
@@ -394,12 +406,12 @@ fn disturb_midway(
     }
     disturb(&broker);
     publish(published, cap.messages.len());
-    let want = ends(&broker, partitions);
-    wait_for_eq(
+    wait_for_local_checkpoints(
+        &broker,
+        partitions,
+        &checkpoints,
         "every event checkpointed after the disturbance",
         Duration::from_secs(120),
-        &want,
-        || local_checkpoints(&checkpoints),
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work.path());
@@ -458,12 +470,12 @@ fn run_authenticated(
     let config = config.write(&work.join("run.toml"));
     let log = work.join("run.log");
     let service = Service::start(&config, env, &log);
-    let want = ends(&broker, 2);
-    wait_for_eq(
+    wait_for_local_checkpoints(
+        &broker,
+        2,
+        &checkpoints,
         "both partitions checkpointed",
         Duration::from_secs(120),
-        &want,
-        || local_checkpoints(&checkpoints),
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work);
@@ -546,12 +558,12 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     // A clean restart resumes where the checkpoints are.
     publish(60);
     let service = Service::start(&config, &env, &log);
-    let want = ends(&broker, 8);
-    wait_for_eq(
+    wait_for_local_checkpoints(
+        &broker,
+        8,
+        &checkpoints,
         "first batch checkpointed",
         Duration::from_secs(120),
-        &want,
-        || local_checkpoints(&checkpoints),
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
 
@@ -576,12 +588,12 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     );
 
     let service = Service::start(&config, &env, &log);
-    let want = ends(&broker, 8);
-    wait_for_eq(
+    wait_for_local_checkpoints(
+        &broker,
+        8,
+        &checkpoints,
         "every event checkpointed after the crashes",
         Duration::from_secs(180),
-        &want,
-        || local_checkpoints(&checkpoints),
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work.path());
