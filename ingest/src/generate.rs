@@ -1,7 +1,8 @@
 //! `generate`: realistic, seeded, deterministic Entra diagnostic-log captures for tests, benches
 //! and load tests. Records follow the wire shapes of `shared/reference/entra-log-formats.md` §b
 //! (camelCase `properties`, PascalCase members where Entra has them), with realistic
-//! cardinalities (users, apps, IPs, countries, conditional-access policies), sign-ins of 3–20 KB,
+//! cardinalities (users, apps, IPs, countries, conditional-access policies), sign-ins of 7–8 KB
+//! with the default 18 policies (real ones are 3–20 KB, mostly by the tenant's policy count),
 //! records in time order like a hub delivers them, and a configurable share of §d quirks.
 
 // `J::s` takes `impl AsRef<str>` so that picks from word lists and owned strings both fit;
@@ -37,6 +38,9 @@ pub struct GenerateOptions {
     pub start_epoch: i64,
     pub span_hours: u32,
     pub users: usize,
+    /// Conditional-access policies of the tenant; every user sign-in lists them all, so this
+    /// sets most of a sign-in's size (18 give 7–8 KB, 40 about 13 KB).
+    pub policies: usize,
 }
 
 /// Close to real tenants: non-interactive sign-ins dominate (5–10× interactive, §a.1).
@@ -67,6 +71,7 @@ impl Default for GenerateOptions {
             start_epoch: 1_793_491_200, // 2026-11-01T00:00:00Z
             span_hours: 24,
             users: 2000,
+            policies: 18,
         }
     }
 }
@@ -355,6 +360,9 @@ struct User {
     upn: String,
     place: usize,
     guest: bool,
+    /// The groups that conditional-access policies are assigned to: users of one group and one
+    /// app see the same policy results.
+    group: u8,
 }
 
 struct Principal {
@@ -363,9 +371,46 @@ struct Principal {
     name: String,
 }
 
+/// How the tenant runs a conditional-access policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PolicyState {
+    On,
+    ReportOnly,
+    Off,
+}
+
+/// A conditional-access policy of the tenant. Entra lists every policy on every user sign-in,
+/// in the same order, with a result that follows from the policy's state and from whether its
+/// conditions hold for the user, app and place; so the lists repeat across sign-ins, as they do in
+/// real tenants.
 struct Policy {
     id: String,
     name: String,
+    state: PolicyState,
+    /// `enforcedGrantControls` and `enforcedSessionControls` as JSON: a policy lists its own
+    /// controls whatever its result, and none when it is off.
+    grant: &'static str,
+    session: &'static str,
+    /// The policy's conditions as the wire's bit mask (1 application, 2 users, 8 locations,
+    /// 16 client apps, 1024 IP seen by Entra; [entra-log-formats] §b.1).
+    conditions: u32,
+}
+
+/// Share, in percent, of (policy, group, app) pairs a policy applies to. With the states below
+/// this gives about the result mix of the real records: notApplied 61 %, reportOnlyNotApplied
+/// 21 %, notEnabled 11 %, success and failure a few percent (observed: 63/24/11/3/1 of 103).
+const POLICY_APPLIES_PERCENT: u64 = 6;
+
+/// FNV-1a: a fixed hash for choices that must be the same on every sign-in of a user and app.
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for part in parts {
+        for &b in *part {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// The tenant the generated records come from.
@@ -380,7 +425,7 @@ struct World {
 }
 
 impl World {
-    fn new(rng: &mut Rng, users: usize) -> World {
+    fn new(rng: &mut Rng, users: usize, policies: usize) -> World {
         let tenant = rng.guid();
         let users = (0..users.max(1))
             .map(|i| {
@@ -403,6 +448,7 @@ impl World {
                     upn: format!("{local}@{domain}"),
                     place: rng.below(PLACES.len()),
                     guest,
+                    group: (i % 7) as u8,
                 }
             })
             .collect();
@@ -438,7 +484,23 @@ impl World {
             "Require app protection policy",
             "Session: Defender for Cloud Apps",
         ];
-        let policies = (0..25)
+        // Grant and session controls in the order of `policy_names`, then for the baseline ones.
+        let controls: [(&str, &str); 12] = [
+            ("[\"Mfa\"]", "[]"),
+            ("[\"Block\"]", "[]"),
+            ("[\"Mfa\"]", "[]"),
+            ("[\"Mfa\",\"RequireApprovedApp\"]", "[]"),
+            ("[\"RequireCompliantDevice\"]", "[]"),
+            ("[\"Block\"]", "[]"),
+            ("[]", "[\"SignInFrequency\"]"),
+            ("[\"Mfa\"]", "[]"),
+            ("[\"Guest terms of use\"]", "[]"),
+            ("[\"Block\"]", "[]"),
+            ("[\"RequireApprovedApp\"]", "[]"),
+            ("[]", "[\"CloudAppSecurity\"]"),
+        ];
+        let conditions = [3, 19, 3, 7, 3, 3, 1, 1035, 3, 11, 7, 1];
+        let policies = (0..policies)
             .map(|i| Policy {
                 id: rng.guid(),
                 name: if i < policy_names.len() {
@@ -446,6 +508,15 @@ impl World {
                 } else {
                     format!("CA{:03} – Baseline policy {i}", i + 1)
                 },
+                // A quarter report-only, an eighth off (2 and 4 of 18), the rest on.
+                state: match i % 8 {
+                    7 => PolicyState::Off,
+                    2 | 6 => PolicyState::ReportOnly,
+                    _ => PolicyState::On,
+                },
+                grant: controls[i % controls.len()].0,
+                session: controls[i % controls.len()].1,
+                conditions: conditions[i % conditions.len()],
             })
             .collect();
         let ips = (0..5000)
@@ -629,7 +700,7 @@ pub struct Generator {
 impl Generator {
     pub fn new(opts: GenerateOptions) -> Generator {
         let mut rng = Rng::new(opts.seed);
-        let world = World::new(&mut rng, opts.users);
+        let world = World::new(&mut rng, opts.users, opts.policies);
         let weights: Vec<_> = opts.mix.iter().copied().filter(|m| m.1 > 0.0).collect();
         let total_weight = weights.iter().map(|w| w.1).sum();
         Generator {
@@ -776,47 +847,78 @@ impl Generator {
             .close();
     }
 
-    fn ca_policies(&mut self, j: &mut J, count: usize) {
-        let mut arr = String::from("[");
-        for i in 0..count {
-            let p = &self.world.policies[(i * 7 + self.rng.below(3)) % self.world.policies.len()];
-            let result = *self.rng.pick(&[
-                "notApplied",
-                "notApplied",
-                "success",
-                "reportOnlyNotApplied",
-                "notEnabled",
-                "reportOnlySuccess",
-                "failure",
-            ]);
-            let grant = if result == "success" {
-                "[\"Mfa\"]"
-            } else {
-                "[]"
+    /// `appliedConditionalAccessPolicies` of a user sign-in, and its `conditionalAccessStatus`:
+    /// every policy of the tenant, applied ones first, with results that depend only on the
+    /// user's group, the app and whether conditional access blocked the sign-in.
+    fn ca_policies(
+        &self,
+        group: u8,
+        guest: bool,
+        app_id: &str,
+        blocked: bool,
+    ) -> (String, &'static str) {
+        let mut applied = Vec::new();
+        let mut rest = Vec::new();
+        let mut status = if blocked { "failure" } else { "notApplied" };
+        for p in &self.world.policies {
+            let h = fnv(&[p.id.as_bytes(), app_id.as_bytes(), &[group, guest as u8]]);
+            let applies = h % 100 < POLICY_APPLIES_PERCENT;
+            let (result, grant, session, satisfied, not_satisfied) = match (p.state, applies) {
+                (PolicyState::Off, _) => ("notEnabled", "[]", "[]", 0, 0),
+                (state, true) => {
+                    let result = match (state, blocked) {
+                        (PolicyState::On, true) => "failure",
+                        (PolicyState::On, false) => {
+                            status = "success";
+                            "success"
+                        }
+                        _ if p.grant.contains("Block") => "reportOnlyFailure",
+                        _ => "reportOnlySuccess",
+                    };
+                    (result, p.grant, p.session, p.conditions, 0)
+                }
+                (state, false) => {
+                    // Conditions are checked application first, then users, then the rest;
+                    // the first that fails is the one reported, those before it satisfied.
+                    let bits: Vec<u32> = (0..11)
+                        .map(|b| 1 << b)
+                        .filter(|b| p.conditions & b != 0)
+                        .collect();
+                    let failing =
+                        bits[((h >> 8) as usize % bits.len()).max(usize::from(bits.len() > 1))];
+                    let satisfied = bits.iter().filter(|&&b| b < failing).sum::<u32>();
+                    let result = if state == PolicyState::On {
+                        "notApplied"
+                    } else {
+                        "reportOnlyNotApplied"
+                    };
+                    (result, p.grant, p.session, satisfied, failing)
+                }
             };
-            if i > 0 {
-                arr.push(',');
-            }
-            arr.push_str(&format!(
-                "{{\"id\":{},\"displayName\":{},\"enforcedGrantControls\":{grant},\"enforcedSessionControls\":[],\"result\":\"{result}\",\"conditionsSatisfied\":{},\"conditionsNotSatisfied\":{}}}",
+            let entry = format!(
+                "{{\"id\":{},\"displayName\":{},\"enforcedGrantControls\":{grant},\"enforcedSessionControls\":{session},\"result\":\"{result}\",\"conditionsSatisfied\":{satisfied},\"conditionsNotSatisfied\":{not_satisfied}}}",
                 json_str(&p.id),
                 json_str(&p.name),
-                *self.rng.pick(&[0, 1, 3, 7, 8, 12, 16, 19, 1032]),
-                *self.rng.pick(&[0, 0, 2, 8, 16]),
-            ));
+            );
+            if applies && p.state != PolicyState::Off {
+                applied.push(entry)
+            } else {
+                rest.push(entry)
+            }
         }
-        arr.push(']');
-        j.raw("appliedConditionalAccessPolicies", &arr);
+        applied.append(&mut rest);
+        (format!("[{}]", applied.join(",")), status)
     }
 
     fn user_signin(&mut self, out: &mut Vec<u8>, cat: &str, time: i64, quirk: Quirk) {
         let u = self.rng.pick_skewed(&self.world.users);
-        let (uid, uname, upn, place, guest) = (
+        let (uid, uname, upn, place, guest, group) = (
             u.id.clone(),
             u.name.clone(),
             u.upn.clone(),
             u.place,
             u.guest,
+            u.group,
         );
         let app = self.rng.pick_skewed(&self.world.apps);
         let (app_id, app_name) = (app.app_id.clone(), app.name.clone());
@@ -832,7 +934,7 @@ impl Generator {
         };
         let created = time - (self.rng.below(420) as i64) * 1_000_000_000;
         let place_ref = &PLACES[place];
-        let policies = 5 + self.rng.below(26);
+        let (policies, ca_status) = self.ca_policies(group, guest, &app_id, code == "53003");
         let adfs = cat == "ADFSSignInLogs";
         self.envelope(out, cat, "Sign-in activity", time, quirk, Some(code), Some(&ip.clone()), Some(&uname.clone()), Some(place_ref.country), |g, j| {
             let id = g.rng.guid();
@@ -846,7 +948,7 @@ impl Generator {
                 j.s("userAgent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36 Edg/121.0.0.0");
             }
             j.s("correlationId", &g.correlation);
-            j.s("conditionalAccessStatus", if failed { "failure" } else { g.rng.pick(&["success", "notApplied"]) });
+            j.s("conditionalAccessStatus", ca_status);
             j.s("originalRequestId", &g.rng.guid());
             j.b("isInteractive", interactive);
             j.s("tokenIssuerName", if adfs { "adfs.contoso.example" } else { "" });
@@ -876,7 +978,7 @@ impl Generator {
             j.close();
             Self::location_obj(j, place_ref);
             j.open("mfaDetail").close();
-            g.ca_policies(j, policies);
+            j.raw("appliedConditionalAccessPolicies", &policies);
             let steps = if interactive { 1 + g.rng.below(2) } else { g.rng.below(2) };
             let mut details = String::from("[");
             for s in 0..steps {
@@ -1398,6 +1500,83 @@ mod tests {
         assert_eq!(bad, report.invalid_messages);
         assert!(report.invalid_messages > 0);
         assert_eq!(report.records, 2000);
+    }
+
+    /// Real tenants list every policy on every user sign-in, with results set by who signs in to
+    /// what: the lists repeat, in the result mix of the real records ([entra-log-formats] §b.1).
+    #[test]
+    fn conditional_access_lists_are_the_tenants_policies_and_repeat_per_group_and_app() {
+        use simd_json::prelude::*;
+        let mut out = Vec::new();
+        let opts = GenerateOptions {
+            records: 4000,
+            quirk_share: 0.0,
+            format: Format::Records,
+            mix: vec![("SignInLogs", 1.0), ("NonInteractiveUserSignInLogs", 5.0)],
+            ..Default::default()
+        };
+        generate(&opts, &mut out).unwrap();
+        let (mut lists, mut results) = (
+            std::collections::HashMap::new(),
+            std::collections::HashMap::new(),
+        );
+        let mut ids_of_first: Option<Vec<String>> = None;
+        for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let record = simd_json::to_owned_value(&mut line.to_vec()).unwrap();
+            let props = &record["properties"];
+            let list = props["appliedConditionalAccessPolicies"]
+                .as_array()
+                .unwrap();
+            assert_eq!(
+                list.len(),
+                opts.policies,
+                "every policy of the tenant is listed"
+            );
+            let mut ids: Vec<String> = list
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            assert_eq!(ids, *ids_of_first.get_or_insert_with(|| ids.clone()));
+            for p in list {
+                *results
+                    .entry(p["result"].as_str().unwrap().to_string())
+                    .or_insert(0usize) += 1;
+            }
+            let blocked = props["status"]["errorCode"].as_i64() == Some(53003);
+            let status = props["conditionalAccessStatus"].as_str().unwrap();
+            let any_success = list.iter().any(|p| p["result"].as_str() == Some("success"));
+            let expected = if blocked {
+                "failure"
+            } else if any_success {
+                "success"
+            } else {
+                "notApplied"
+            };
+            assert_eq!(status, expected);
+            *lists
+                .entry(simd_json::to_string(list).unwrap())
+                .or_insert(0usize) += 1;
+        }
+        let (signins, entries) = (
+            lists.values().sum::<usize>(),
+            results.values().sum::<usize>(),
+        );
+        assert_eq!(signins, 4000);
+        assert!(
+            lists.len() * 10 < signins,
+            "{} distinct lists in {signins} sign-ins",
+            lists.len()
+        );
+        // 2 of the 18 policies are off: exactly an eighth or so of entries, on every sign-in.
+        assert_eq!(results["notEnabled"], 2 * signins);
+        let share = |r: &str| results.get(r).copied().unwrap_or(0) * 100 / entries;
+        assert!((50..75).contains(&share("notApplied")), "{results:?}");
+        assert!(
+            (15..30).contains(&share("reportOnlyNotApplied")),
+            "{results:?}"
+        );
+        assert!((1..8).contains(&share("success")), "{results:?}");
     }
 
     #[test]
