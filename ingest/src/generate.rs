@@ -381,8 +381,8 @@ enum PolicyState {
 
 /// A conditional-access policy of the tenant. Entra lists every policy on every user sign-in,
 /// in the same order, with a result that follows from the policy's state and from whether its
-/// conditions hold for the user, app and place; so the lists repeat across sign-ins, as they do in
-/// real tenants.
+/// conditions hold for the user's group and the app; so the lists repeat across sign-ins, as they
+/// do in real tenants.
 struct Policy {
     id: String,
     name: String,
@@ -396,8 +396,8 @@ struct Policy {
     conditions: u32,
 }
 
-/// Share, in percent, of (policy, group, app) pairs a policy applies to. With the states below
-/// this gives about the result mix of the real records: notApplied 61 %, reportOnlyNotApplied
+/// Share, in percent, of (policy, group, app) pairs a policy applies to. With the policy states
+/// of `World::new` this gives about the result mix of the real records: notApplied 61 %, reportOnlyNotApplied
 /// 21 %, notEnabled 11 %, success and failure a few percent (observed: 63/24/11/3/1 of 103).
 const POLICY_APPLIES_PERCENT: u64 = 6;
 
@@ -508,7 +508,7 @@ impl World {
                 } else {
                     format!("CA{:03} – Baseline policy {i}", i + 1)
                 },
-                // A quarter report-only, an eighth off (2 and 4 of 18), the rest on.
+                // A quarter report-only and an eighth off (4 and 2 of 18), the rest on.
                 state: match i % 8 {
                     7 => PolicyState::Off,
                     2 | 6 => PolicyState::ReportOnly,
@@ -878,14 +878,16 @@ impl Generator {
                     (result, p.grant, p.session, p.conditions, 0)
                 }
                 (state, false) => {
-                    // Conditions are checked application first, then users, then the rest;
-                    // the first that fails is the one reported, those before it satisfied.
+                    // Conditions are checked in bit order (application, users, …) and the first
+                    // unmet one is reported, those before it met. Which one is unmet is fixed per
+                    // group and app, and it is not the application when there are others.
                     let bits: Vec<u32> = (0..11)
                         .map(|b| 1 << b)
                         .filter(|b| p.conditions & b != 0)
                         .collect();
-                    let failing =
-                        bits[((h >> 8) as usize % bits.len()).max(usize::from(bits.len() > 1))];
+                    let first_unmet =
+                        ((h >> 8) as usize % bits.len()).max(usize::from(bits.len() > 1));
+                    let failing = bits[first_unmet];
                     let satisfied = bits.iter().filter(|&&b| b < failing).sum::<u32>();
                     let result = if state == PolicyState::On {
                         "notApplied"
