@@ -212,7 +212,7 @@ pub fn write_json(nodes: &[Node], out: &mut Vec<u8>) -> usize {
 #[derive(Clone, Copy)]
 pub struct RawSpans<'a> {
     pub bytes: &'a [u8],
-    /// Per tape node: [start, end) in `bytes`.
+    /// Per tape node: [start, end) in `bytes`; set for objects and arrays only.
     pub spans: &'a [(u32, u32)],
 }
 
@@ -265,8 +265,12 @@ pub fn compute_spans(
     spans: &mut Vec<(u32, u32)>,
     stack: &mut Vec<usize>,
 ) -> bool {
-    spans.clear();
-    spans.resize(tape.len(), (0, 0));
+    // Only containers' entries are written here, and only theirs are read (`write_value`); the
+    // others keep what an earlier message left. Growing instead of clearing saves zeroing a
+    // tape's worth of entries per message.
+    if spans.len() < tape.len() {
+        spans.resize(tape.len(), (0, 0));
+    }
     stack.clear();
     // Whitespace between tokens always touches a punctuation character: after an opener or a
     // separator, or before a closer or a separator.
@@ -372,6 +376,34 @@ mod tests {
             &mut spans,
             &mut stack
         ));
+
+        // A shorter message after those reuses the entries they left: its containers still
+        // get exactly their own text.
+        let short = br#"{"z":{"y":[]},"w":[{}]}"#;
+        let mut input = short.to_vec();
+        input.resize(short.len() + simd_json::INPUT_PADDING, 0);
+        let mut tape = simd_json::Tape::null().reset();
+        simd_json::fill_tape_padded(&mut input, short.len(), &mut buffers, &mut tape).unwrap();
+        assert!(spans.len() > tape.0.len());
+        assert!(compute_spans(
+            short,
+            buffers.structural_indexes(),
+            &tape.0,
+            &mut spans,
+            &mut stack
+        ));
+        let raw = RawSpans {
+            bytes: short,
+            spans: &spans,
+        };
+        let texts: Vec<Vec<u8>> = object_fields(&tape.0, 0)
+            .map(|(_, v)| {
+                let mut out = Vec::new();
+                write_value(&tape.0, v, Some(&raw), &mut out);
+                out
+            })
+            .collect();
+        assert_eq!(texts, [br#"{"y":[]}"#.to_vec(), br#"[{}]"#.to_vec()]);
     }
 
     fn round_trip(text: &str) -> String {
