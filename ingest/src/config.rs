@@ -10,15 +10,126 @@ use serde::Deserialize;
 
 use crate::sink::parquet::{DEFAULT_FILE_MIB, DEFAULT_ZSTD_LEVEL};
 
-/// The whole file.
-#[derive(Debug, Clone, Deserialize)]
+/// The Logs Ingestion API's limit on one call, compressed or not (with a margin below 1 MiB).
+pub const MAX_REQUEST_BYTES: usize = 1_000_000;
+
+/// The whole file. `run` needs `[source]` and `[checkpoint]`; `convert -c` reads the same file
+/// for its destinations and ignores them.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    pub source: SourceConfig,
-    pub checkpoint: CheckpointConfig,
-    pub lake: LakeConfig,
+    #[serde(default)]
+    pub source: Option<SourceConfig>,
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointConfig>,
+    /// Shorthand for one lake destination named `lake` that takes every table.
+    #[serde(default)]
+    pub lake: Option<LakeConfig>,
+    #[serde(default)]
+    pub destination: Vec<DestinationConfig>,
+    /// Where dead letters go when there is no lake (with a lake, under its root).
+    #[serde(default)]
+    pub dead_letter: Option<DeadLetterConfig>,
+    /// Tables that no destination receives, on purpose. Any other table without a route is
+    /// refused at start: nothing disappears silently.
+    #[serde(default)]
+    pub drop: Vec<String>,
     #[serde(default)]
     pub service: ServiceConfig,
+}
+
+/// One `[[destination]]`: where rows go, and which.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum DestinationConfig {
+    Lake(LakeDestinationConfig),
+    Loganalytics(LogAnalyticsConfig),
+}
+
+impl DestinationConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            DestinationConfig::Lake(l) => &l.name,
+            DestinationConfig::Loganalytics(l) => &l.name,
+        }
+    }
+    pub fn routes(&self) -> &[RouteConfig] {
+        match self {
+            DestinationConfig::Lake(l) => &l.route,
+            DestinationConfig::Loganalytics(l) => &l.route,
+        }
+    }
+}
+
+/// A lake destination: the keys of `[lake]` (segment settings live in `[service]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeDestinationConfig {
+    pub name: String,
+    /// A local directory or an object-store URL.
+    pub out: String,
+    #[serde(default)]
+    pub nanos: bool,
+    #[serde(default = "default_zstd")]
+    pub zstd_level: i32,
+    /// Without routes, every table.
+    #[serde(default)]
+    pub route: Vec<RouteConfig>,
+}
+
+/// A Log Analytics workspace through the Logs Ingestion API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogAnalyticsConfig {
+    pub name: String,
+    /// The data collection endpoint, or the DCR's own logs ingestion endpoint
+    /// (`https://…ingest.monitor.azure.com`); `http://` only for loopback addresses.
+    pub endpoint: String,
+    /// The DCR's immutable id (`dcr-…`); a route may set its own.
+    #[serde(default)]
+    pub dcr_immutable_id: Option<String>,
+    pub auth: AuthConfig,
+    /// Token audience: `https://monitor.azure.com` (public cloud), `https://monitor.azure.us`,
+    /// `https://monitor.azure.cn`.
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Requests in flight at once.
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: usize,
+    /// Uncompressed JSON bytes per request; the API's limit (1,000,000) is also the ceiling.
+    #[serde(default = "default_max_request_bytes")]
+    pub max_request_bytes: usize,
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: f64,
+    /// `convert` only: how long to keep retrying a refused token (401/403: role assignments
+    /// take up to 30 minutes to apply) before failing. `run` retries until stopped.
+    #[serde(default = "default_auth_wait_secs")]
+    pub auth_wait_secs: f64,
+    pub route: Vec<RouteConfig>,
+}
+
+/// Which tables a destination receives, and which of their rows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Log Analytics table names; `"*"` for every table.
+    pub tables: Vec<String>,
+    /// A SQL boolean expression over the table's columns; rows where it is true are sent.
+    #[serde(default, rename = "where")]
+    pub filter: Option<String>,
+    /// Log Analytics only: the DCR input stream (default `Custom-<Table>`).
+    #[serde(default)]
+    pub stream: Option<String>,
+    /// Log Analytics only: this route's DCR, when tables span several.
+    #[serde(default)]
+    pub dcr_immutable_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterConfig {
+    /// A local directory or an object-store URL.
+    pub out: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +161,10 @@ pub struct EventHubsConfig {
     /// test broker); plain TCP. Leave out for Azure.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// How long the hub keeps events: a checkpoint held back (a destination down) for most of
+    /// this is warned about, since events past it are lost.
+    #[serde(default = "default_retention_hours")]
+    pub retention_hours: f64,
     /// Bound on the bytes received ahead of processing, per partition.
     #[serde(default = "default_prefetch_mib")]
     pub prefetch_mib: usize,
@@ -117,13 +232,11 @@ pub struct CheckpointConfig {
 pub struct LakeConfig {
     /// A local directory or an object-store URL.
     pub out: String,
-    /// A partition's rows are written (and then checkpointed) once this many MiB of events have
-    /// gathered ...
-    #[serde(default = "default_roll_mib")]
-    pub roll_mib: usize,
-    /// ... or once the oldest waited this long, so a quiet hub still lands its rows.
-    #[serde(default = "default_roll_secs")]
-    pub roll_secs: f64,
+    /// Segment settings, accepted here as before; their home is `[service]`.
+    #[serde(default)]
+    pub roll_mib: Option<usize>,
+    #[serde(default)]
+    pub roll_secs: Option<f64>,
     #[serde(default)]
     pub nanos: bool,
     #[serde(default = "default_zstd")]
@@ -143,6 +256,13 @@ pub struct ServiceConfig {
     /// Longest wait between retries of a failing dependency.
     #[serde(default = "default_max_backoff_secs")]
     pub max_backoff_secs: f64,
+    /// A partition's events are made durable at every destination (and then checkpointed) once
+    /// this many MiB of events have gathered ...
+    #[serde(default)]
+    pub roll_mib: Option<usize>,
+    /// ... or once the oldest waited this long, so a quiet hub still lands its rows.
+    #[serde(default)]
+    pub roll_secs: Option<f64>,
     /// A partition whose receiver delivered nothing for this long while the hub holds later
     /// events is stalled; the connection is then opened again (see `service::watchdog`).
     #[serde(default = "default_stall_secs")]
@@ -156,6 +276,8 @@ impl Default for ServiceConfig {
             memory_mib: default_memory_mib(),
             max_backoff_secs: default_max_backoff_secs(),
             stall_secs: default_stall_secs(),
+            roll_mib: None,
+            roll_secs: None,
         }
     }
 }
@@ -168,6 +290,9 @@ fn default_start() -> String {
 }
 fn default_transport() -> String {
     "amqp".into()
+}
+fn default_retention_hours() -> f64 {
+    24.0
 }
 fn default_prefetch_mib() -> usize {
     16
@@ -199,6 +324,21 @@ fn default_roll_secs() -> f64 {
 fn default_zstd() -> i32 {
     DEFAULT_ZSTD_LEVEL
 }
+fn default_audience() -> String {
+    "https://monitor.azure.com".into()
+}
+fn default_max_concurrency() -> usize {
+    4
+}
+fn default_max_request_bytes() -> usize {
+    MAX_REQUEST_BYTES
+}
+fn default_request_timeout_secs() -> f64 {
+    30.0
+}
+fn default_auth_wait_secs() -> f64 {
+    120.0
+}
 fn default_grace_secs() -> f64 {
     30.0
 }
@@ -221,31 +361,107 @@ pub enum StartAt {
     Time(i64),
 }
 
+/// What a config file is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `run`: `[source]` and `[checkpoint]` are required.
+    Run,
+    /// `convert -c`: only the destinations matter; `extra_lake` says `--out` adds a lake.
+    Convert { extra_lake: bool },
+}
+
+/// The name `[lake]` and `convert --out` give their lake destination.
+pub const LAKE_NAME: &str = "lake";
+
 impl RunConfig {
-    /// Read and check a config file. Errors name the field and the reason.
+    /// Read and check a config file for `run`. Errors name the field and the reason.
     pub fn load(path: &Path) -> Result<RunConfig> {
+        Self::load_for(path, Purpose::Run)
+    }
+
+    pub fn load_for(path: &Path, purpose: Purpose) -> Result<RunConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("config {} refused", path.display()))
+        Self::parse_for(&text, purpose)
+            .with_context(|| format!("config {} refused", path.display()))
     }
 
     pub fn parse(text: &str) -> Result<RunConfig> {
+        Self::parse_for(text, Purpose::Run)
+    }
+
+    pub fn parse_for(text: &str, purpose: Purpose) -> Result<RunConfig> {
         // toml's messages name the key and the line, and never echo a secret: there are none
         // in the file.
         let config: RunConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        config.check()?;
+        config.check(purpose)?;
         Ok(config)
     }
 
-    fn check(&self) -> Result<()> {
-        let eh = &self.source.eventhubs;
+    /// The source, for `run` (checked present at load).
+    pub fn eventhubs(&self) -> &EventHubsConfig {
+        &self.source.as_ref().expect("checked at load").eventhubs
+    }
+
+    /// The checkpoint store, for `run` (checked present at load).
+    pub fn checkpoint(&self) -> &CheckpointConfig {
+        self.checkpoint.as_ref().expect("checked at load")
+    }
+
+    fn check(&self, purpose: Purpose) -> Result<()> {
+        if purpose == Purpose::Run {
+            let Some(source) = &self.source else {
+                bail!("source.eventhubs: required by run (the event hub to drain)");
+            };
+            let Some(checkpoint) = &self.checkpoint else {
+                bail!("checkpoint: required by run (where ownership and checkpoints live)");
+            };
+            Self::check_source(source, checkpoint)?;
+        }
+        if let Some(lake) = &self.lake {
+            if lake.out.trim().is_empty() {
+                bail!("lake.out: must be a directory or an object-store URL");
+            }
+            if !(1..=22).contains(&lake.zstd_level) {
+                bail!("lake.zstd_level: must be between 1 and 22");
+            }
+            for (key, lake_value, service_value) in [
+                (
+                    "roll_mib",
+                    lake.roll_mib.map(|v| v as f64),
+                    self.service.roll_mib.map(|v| v as f64),
+                ),
+                ("roll_secs", lake.roll_secs, self.service.roll_secs),
+            ] {
+                if lake_value.is_some() && service_value.is_some() {
+                    bail!("lake.{key}: also set as service.{key}; segment settings apply to every destination and live in [service]");
+                }
+            }
+        }
+        let roll_mib = self.roll_mib();
+        if roll_mib == 0 || roll_mib > DEFAULT_FILE_MIB {
+            bail!("service.roll_mib: must be between 1 and {DEFAULT_FILE_MIB}");
+        }
+        positive(self.roll_age().as_secs_f64(), "service.roll_secs")?;
+        crate::route::check(self, purpose)?;
+        positive(self.service.grace_secs, "service.grace_secs")?;
+        positive(self.service.max_backoff_secs, "service.max_backoff_secs")?;
+        positive(self.service.stall_secs, "service.stall_secs")?;
+        if self.service.memory_mib < 16 {
+            bail!("service.memory_mib: must be at least 16");
+        }
+        Ok(())
+    }
+
+    fn check_source(source: &SourceConfig, checkpoint: &CheckpointConfig) -> Result<()> {
+        let eh = &source.eventhubs;
         if eh.hub.trim().is_empty() {
             bail!("source.eventhubs.hub: must name the event hub");
         }
         if eh.consumer_group.trim().is_empty() {
             bail!("source.eventhubs.consumer_group: must not be empty");
         }
-        self.start_at()?;
+        start_at(eh)?;
         if !matches!(eh.transport.as_str(), "amqp" | "websocket") {
             bail!(
                 "source.eventhubs.transport: {:?} is not one of amqp, websocket",
@@ -260,32 +476,12 @@ impl RunConfig {
         if eh.prefetch_mib == 0 {
             bail!("source.eventhubs.prefetch_mib: must be at least 1");
         }
-        match &eh.auth {
-            AuthConfig::ConnectionString { env } | AuthConfig::Sas { env } => {
-                require_env(env, "source.eventhubs.auth.env")?;
-            }
-            AuthConfig::ClientSecret {
-                tenant_id,
-                client_id,
-                secret_env,
-            } => {
-                if tenant_id.trim().is_empty() {
-                    bail!("source.eventhubs.auth.tenant_id: must not be empty");
-                }
-                if client_id.trim().is_empty() {
-                    bail!("source.eventhubs.auth.client_id: must not be empty");
-                }
-                require_env(secret_env, "source.eventhubs.auth.secret_env")?;
-            }
-            AuthConfig::ManagedIdentity { .. }
-            | AuthConfig::WorkloadIdentity
-            | AuthConfig::AzureCli => {}
-        }
+        check_auth(&eh.auth, "source.eventhubs.auth")?;
         let needs_namespace = !matches!(eh.auth, AuthConfig::ConnectionString { .. });
         if needs_namespace && eh.namespace.as_deref().is_none_or(|n| n.trim().is_empty()) {
             bail!("source.eventhubs.namespace: required with this auth method (e.g. myns.servicebus.windows.net)");
         }
-        let cp = &self.checkpoint;
+        let cp = checkpoint;
         if cp.store.trim().is_empty() {
             bail!("checkpoint.store: must be a container URL or a local directory");
         }
@@ -303,41 +499,32 @@ impl RunConfig {
         if cp.ownership_expiry_secs <= cp.update_interval_secs {
             bail!("checkpoint.ownership_expiry_secs: must be longer than update_interval_secs, or ownership lapses between renewals");
         }
-        if self.lake.out.trim().is_empty() {
-            bail!("lake.out: must be a directory or an object-store URL");
-        }
-        if self.lake.roll_mib == 0 || self.lake.roll_mib > DEFAULT_FILE_MIB {
-            bail!("lake.roll_mib: must be between 1 and {DEFAULT_FILE_MIB}");
-        }
-        positive(self.lake.roll_secs, "lake.roll_secs")?;
-        if !(1..=22).contains(&self.lake.zstd_level) {
-            bail!("lake.zstd_level: must be between 1 and 22");
-        }
-        positive(self.service.grace_secs, "service.grace_secs")?;
-        positive(self.service.max_backoff_secs, "service.max_backoff_secs")?;
-        positive(self.service.stall_secs, "service.stall_secs")?;
-        if self.service.memory_mib < 16 {
-            bail!("service.memory_mib: must be at least 16");
-        }
         Ok(())
     }
 
     pub fn start_at(&self) -> Result<StartAt> {
-        let s = self.source.eventhubs.start.trim();
-        match s {
-            "earliest" => Ok(StartAt::Earliest),
-            "latest" => Ok(StartAt::Latest),
-            _ => match aad_schemas::time::parse_timestamp(s) {
-                Some(ns) => Ok(StartAt::Time(ns.div_euclid(1_000_000))),
-                None => bail!(
-                    "source.eventhubs.start: {s:?} is not earliest, latest or an RFC 3339 time"
-                ),
-            },
-        }
+        start_at(self.eventhubs())
     }
 
+    /// MiB of events that close a segment: `[service]`, else `[lake]` (the older home), else 32.
+    pub fn roll_mib(&self) -> usize {
+        self.service
+            .roll_mib
+            .or(self.lake.as_ref().and_then(|l| l.roll_mib))
+            .unwrap_or_else(default_roll_mib)
+    }
+    /// Age that closes a segment, found like [`Self::roll_mib`].
     pub fn roll_age(&self) -> Duration {
-        Duration::from_secs_f64(self.lake.roll_secs)
+        let secs = self
+            .service
+            .roll_secs
+            .or(self.lake.as_ref().and_then(|l| l.roll_secs))
+            .unwrap_or_else(default_roll_secs);
+        Duration::from_secs_f64(if secs.is_finite() && secs > 0.0 {
+            secs
+        } else {
+            0.0
+        })
     }
     pub fn grace(&self) -> Duration {
         Duration::from_secs_f64(self.service.grace_secs)
@@ -347,7 +534,47 @@ impl RunConfig {
     }
 }
 
-fn positive(v: f64, field: &str) -> Result<()> {
+fn start_at(eh: &EventHubsConfig) -> Result<StartAt> {
+    let s = eh.start.trim();
+    match s {
+        "earliest" => Ok(StartAt::Earliest),
+        "latest" => Ok(StartAt::Latest),
+        _ => match aad_schemas::time::parse_timestamp(s) {
+            Some(ns) => Ok(StartAt::Time(ns.div_euclid(1_000_000))),
+            None => {
+                bail!("source.eventhubs.start: {s:?} is not earliest, latest or an RFC 3339 time")
+            }
+        },
+    }
+}
+
+/// An Entra ID or SAS method's own settings; `field` is the key path (`destination[1].auth`).
+pub fn check_auth(auth: &AuthConfig, field: &str) -> Result<()> {
+    match auth {
+        AuthConfig::ConnectionString { env } | AuthConfig::Sas { env } => {
+            require_env(env, &format!("{field}.env"))?;
+        }
+        AuthConfig::ClientSecret {
+            tenant_id,
+            client_id,
+            secret_env,
+        } => {
+            if tenant_id.trim().is_empty() {
+                bail!("{field}.tenant_id: must not be empty");
+            }
+            if client_id.trim().is_empty() {
+                bail!("{field}.client_id: must not be empty");
+            }
+            require_env(secret_env, &format!("{field}.secret_env"))?;
+        }
+        AuthConfig::ManagedIdentity { .. }
+        | AuthConfig::WorkloadIdentity
+        | AuthConfig::AzureCli => {}
+    }
+    Ok(())
+}
+
+pub fn positive(v: f64, field: &str) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
         bail!("{field}: must be a positive number of seconds");
     }
@@ -380,9 +607,9 @@ out = "lake"
     #[test]
     fn defaults_fill_in() {
         let c = RunConfig::parse(GOOD).unwrap();
-        assert_eq!(c.source.eventhubs.consumer_group, "$Default");
+        assert_eq!(c.eventhubs().consumer_group, "$Default");
         assert_eq!(c.start_at().unwrap(), StartAt::Earliest);
-        assert_eq!(c.lake.roll_secs, 60.0);
+        assert_eq!(c.roll_age(), std::time::Duration::from_secs(60));
         assert_eq!(c.service.grace_secs, 30.0);
         assert_eq!(c.stall(), std::time::Duration::from_secs(60));
     }
@@ -421,8 +648,8 @@ out = "lake"
     #[test]
     fn the_example_config_is_valid() {
         let c = RunConfig::parse(include_str!("../../config/run.example.toml")).unwrap();
-        assert_eq!(c.checkpoint.owner_id.as_deref(), Some("aad-ingest-1"));
-        assert_eq!(c.lake.roll_mib, 32);
+        assert_eq!(c.checkpoint().owner_id.as_deref(), Some("aad-ingest-1"));
+        assert_eq!(c.roll_mib(), 32);
     }
 
     #[test]
@@ -433,5 +660,136 @@ out = "lake"
         ))
         .unwrap();
         assert_eq!(c.start_at().unwrap(), StartAt::Time(1_795_773_600_000));
+    }
+
+    const LA: &str = r#"
+[[destination]]
+name = "sentinel"
+kind = "loganalytics"
+endpoint = "https://dce.westeurope-1.ingest.monitor.azure.com"
+dcr_immutable_id = "dcr-0123456789abcdef0123456789abcdef"
+auth = { method = "managed_identity" }
+
+[[destination.route]]
+tables = ["SigninLogs", "AuditLogs"]
+
+[[destination.route]]
+tables = ["AADNonInteractiveUserSignInLogs"]
+where = "ResultType <> '0'"
+"#;
+
+    #[test]
+    fn destinations_and_routes_are_read() {
+        let c = RunConfig::parse(&format!("{GOOD}{LA}")).unwrap();
+        assert_eq!(c.destination.len(), 1);
+        let DestinationConfig::Loganalytics(la) = &c.destination[0] else {
+            panic!("kind")
+        };
+        assert_eq!(la.max_request_bytes, 1_000_000);
+        assert_eq!(la.route[1].filter.as_deref(), Some("ResultType <> '0'"));
+        // convert -c needs no source or checkpoint.
+        let lake_and_la = format!("[lake]\nout = \"lake\"\n{LA}");
+        RunConfig::parse_for(&lake_and_la, Purpose::Convert { extra_lake: false }).unwrap();
+        let e = format!("{:#}", RunConfig::parse(&lake_and_la).unwrap_err());
+        assert!(e.starts_with("source.eventhubs: required by run"), "{e}");
+    }
+
+    #[test]
+    fn bad_routes_are_refused_with_their_key_path() {
+        let with = |text: &str| refused(&format!("{GOOD}{text}"));
+        let e = with(&LA.replace("ResultType <> '0'", "NoSuchColumn = 1"));
+        assert!(e.starts_with("destination[0].route[1].where: column `NoSuchColumn` is not in table AADNonInteractiveUserSignInLogs"), "{e}");
+        let e = with(&LA.replace("[\"AADNonInteractiveUserSignInLogs\"]", "[\"AuditLogs\"]"));
+        assert!(
+            e.contains("destination[0].route[1].tables: AuditLogs is already in another route"),
+            "{e}"
+        );
+        let e = with(&LA.replace("[\"AADNonInteractiveUserSignInLogs\"]", "[\"NoSuchTable\"]"));
+        assert!(
+            e.starts_with("destination[0].route[1].tables: unknown table \"NoSuchTable\""),
+            "{e}"
+        );
+        let e = with(&LA.replace(
+            "{ method = \"managed_identity\" }",
+            "{ method = \"connection_string\", env = \"PATH\" }",
+        ));
+        assert!(
+            e.starts_with(
+                "destination[0].auth.method: connection strings and SAS tokens are for Event Hubs"
+            ),
+            "{e}"
+        );
+        let e = with(&LA.replace("https://dce.westeurope-1", "http://dce.westeurope-1"));
+        assert!(
+            e.starts_with("destination[0].endpoint:") && e.contains("loopback"),
+            "{e}"
+        );
+        RunConfig::parse(&format!(
+            "{GOOD}{}",
+            LA.replace(
+                "https://dce.westeurope-1.ingest.monitor.azure.com",
+                "http://127.0.0.1:8080"
+            )
+        ))
+        .unwrap();
+        let e = with(&LA.replace(
+            "name = \"sentinel\"",
+            "name = \"sentinel\"\nmax_request_bytes = 2000000",
+        ));
+        assert!(
+            e.starts_with("destination[0].max_request_bytes: must be between"),
+            "{e}"
+        );
+        let e = with(&LA.replace(
+            "dcr_immutable_id = \"dcr-0123456789abcdef0123456789abcdef\"\n",
+            "",
+        ));
+        assert!(
+            e.starts_with("destination[0].route[0].dcr_immutable_id: required"),
+            "{e}"
+        );
+        let e = with(&format!(
+            "{LA}\n[[destination]]\nname = \"lake2\"\nkind = \"lake\"\nout = \"x\"\n"
+        ));
+        assert!(e.contains("a second lake destination"), "{e}");
+        let e = refused(&format!("{GOOD}{LA}\n[service]\nroll_mib = 4\n").replace(
+            "[lake]\nout = \"lake\"",
+            "[lake]\nout = \"lake\"\nroll_mib = 8",
+        ));
+        assert!(
+            e.starts_with("lake.roll_mib: also set as service.roll_mib"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_table_needs_a_route_or_a_drop() {
+        let no_lake = GOOD.replace("[lake]\nout = \"lake\"\n", "");
+        let e = refused(&format!("{no_lake}{LA}"));
+        assert!(
+            e.starts_with("route: no destination receives AADServicePrincipalSignInLogs"),
+            "{e}"
+        );
+        let all_but_signins: Vec<&str> = aad_schemas::Catalogue::get()
+            .tables
+            .iter()
+            .map(|t| t.name)
+            .filter(|n| !["SigninLogs", "AuditLogs", "AADNonInteractiveUserSignInLogs"].contains(n))
+            .collect();
+        let drop = format!("drop = {all_but_signins:?}\n");
+        let e = refused(&format!("{drop}{no_lake}{LA}"));
+        assert!(
+            e.starts_with("dead_letter.out: required when no lake"),
+            "{e}"
+        );
+        RunConfig::parse(&format!("{drop}[dead_letter]\nout = \"dl\"\n{no_lake}{LA}")).unwrap();
+        let e = refused(&format!("drop = [\"SigninLogs\"]\n{GOOD}{LA}"));
+        assert!(e.starts_with("drop: SigninLogs is also routed"), "{e}");
+    }
+
+    #[test]
+    fn the_route_example_is_valid() {
+        let c = RunConfig::parse(include_str!("../../config/route.example.toml")).unwrap();
+        assert_eq!(c.destination.len(), 2);
     }
 }

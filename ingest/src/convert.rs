@@ -1,8 +1,11 @@
-//! `convert`: files in, lake out. Inputs are read in chunks cut at line ends; a window of chunks
-//! is decoded and normalized in parallel on the rayon pool while the previous window's rows are
-//! handed to the lake writer (which encodes on the same pool and streams to the object store) and
+//! `convert`: files in, destinations out (a lake by default; `-c` adds the config's routes and
+//! destinations). Inputs are read in chunks cut at line ends; a window of chunks is decoded and
+//! normalized in parallel on the rayon pool while the previous window's rows are routed to each
+//! destination (the lake writer encodes on the same pool and streams to the object store) and
 //! the next window is read. Windows are a fixed number of chunks, so file boundaries (and so file
-//! names) do not depend on the thread count.
+//! names) do not depend on the thread count. Each input is one segment of one source partition:
+//! a rerun over the same input replaces lake files and re-sends to Log Analytics only what it
+//! had not acknowledged.
 
 use std::time::{Duration, Instant};
 
@@ -16,10 +19,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tokio::runtime::Handle;
 
+use crate::config::{LakeDestinationConfig, RunConfig, LAKE_NAME};
+use crate::destination::plan::{Plan, PlanOptions};
+use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
 use crate::sink::deadletter::{self, DeadLetter};
-use crate::sink::parquet::{LakeOptions, LakeWriter, WrittenFile};
+use crate::sink::parquet::{LakeOptions, WrittenFile};
 use crate::source::files::{expand, Chunk, ChunkReader, Input};
-use crate::store::{self, stable_hash};
+use crate::store::stable_hash;
 
 /// Input MiB per chunk, the unit of parallel work (shared with the command line).
 pub const DEFAULT_CHUNK_MIB: usize = 2;
@@ -28,7 +34,10 @@ pub const DEFAULT_CHUNK_MIB: usize = 2;
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub inputs: Vec<String>,
-    pub out: String,
+    /// A lake destination taking every table (`--out`); optional with a config.
+    pub out: Option<String>,
+    /// Routes and destinations from a config file (`-c`).
+    pub config: Option<RunConfig>,
     pub schema: SchemaOptions,
     pub lake: LakeOptions,
     /// Input bytes per chunk (the unit of parallel work).
@@ -42,7 +51,8 @@ impl Default for ConvertOptions {
     fn default() -> Self {
         ConvertOptions {
             inputs: Vec::new(),
-            out: "lake".into(),
+            out: Some("lake".into()),
+            config: None,
             schema: SchemaOptions::default(),
             lake: LakeOptions::default(),
             chunk_bytes: DEFAULT_CHUNK_MIB << 20,
@@ -63,13 +73,30 @@ pub struct InputReport {
     pub dead_letter_file: Option<String>,
 }
 
+/// What one destination received over the run.
+#[derive(Debug, Clone)]
+pub struct DestinationReport {
+    pub name: String,
+    pub kind: &'static str,
+    pub delivered: SegmentReport,
+    /// Rows a route's `where` kept back.
+    pub filtered_out: u64,
+    /// Rows not sent again because the destination already held them (a rerun).
+    pub already_held: u64,
+    /// Why it failed, if it did: `convert` then exits non-zero.
+    pub failed: Option<String>,
+}
+
 /// The outcome of a run.
 #[derive(Debug, Clone)]
 pub struct ConvertReport {
     pub tables: NormalizeStats,
     pub inputs: Vec<InputReport>,
+    /// The lake's files.
     pub written: Vec<WrittenFile>,
+    pub destinations: Vec<DestinationReport>,
     pub elapsed: Duration,
+    /// The lake's root (or the dead-letter place when there is no lake).
     pub lake: String,
 }
 
@@ -86,6 +113,13 @@ impl ConvertReport {
     pub fn dead_letters(&self) -> u64 {
         self.inputs.iter().map(|i| i.dead_letters).sum()
     }
+    /// Destinations that did not take everything routed to them.
+    pub fn failures(&self) -> Vec<String> {
+        self.destinations
+            .iter()
+            .filter_map(|d| d.failed.as_ref().map(|f| format!("{}: {f}", d.name)))
+            .collect()
+    }
     /// Rows in the Parquet files written for a table.
     pub fn rows_written(&self, table: &str) -> u64 {
         self.written
@@ -99,6 +133,8 @@ impl ConvertReport {
 /// The output of one chunk.
 struct ChunkOutput {
     batches: Vec<(TableId, i64, RecordBatch)>,
+    /// The chunk's last message's line.
+    last_line: u64,
     dead: Vec<DeadLetter>,
     outcome: MessageOutcome,
     stats: NormalizeStats,
@@ -151,7 +187,9 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
     let mut dead = Vec::new();
     let mut rejected = Vec::new();
     let mut outcome = MessageOutcome::default();
+    let mut last_line = 0;
     for (line, message) in chunk.messages() {
+        last_line = line;
         let ctx = MessageContext {
             source,
             partition: None,
@@ -170,6 +208,7 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
     }
     ChunkOutput {
         batches: set.take_batches(),
+        last_line,
         dead,
         outcome,
         stats: std::mem::take(&mut normalizer.stats),
@@ -177,12 +216,34 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
     }
 }
 
-/// Convert every input into the lake at `opts.out`.
+/// Convert every input into the destinations the options name.
 pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     let start = Instant::now();
     let inputs = expand(&opts.inputs)?;
-    let location = store::open(&opts.out)?;
-    let mut lake = LakeWriter::new(location.clone(), rt.clone(), opts.lake.clone())?;
+    let extra_lake = opts.out.as_ref().map(|out| LakeDestinationConfig {
+        name: LAKE_NAME.into(),
+        out: out.clone(),
+        nanos: opts.schema.nanosecond_timestamps,
+        zstd_level: opts.lake.zstd_level,
+        route: Vec::new(),
+    });
+    let config = opts.config.clone().unwrap_or_default();
+    let plan = Plan::build(
+        &config,
+        extra_lake.as_ref(),
+        &PlanOptions {
+            lake: opts.lake.clone(),
+            rt: rt.clone(),
+            service: false,
+            max_backoff: Duration::from_secs_f64(config.service.max_backoff_secs),
+            cancel: Default::default(),
+        },
+    )?;
+    let schema = if opts.config.is_some() {
+        plan.schema
+    } else {
+        opts.schema
+    };
     let total: u64 = inputs.iter().filter_map(|i| i.size).sum();
     let bar = if opts.progress {
         ProgressBar::new(total)
@@ -197,18 +258,54 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     );
     let mut tables = NormalizeStats::default();
     let mut reports = Vec::new();
+    let mut destinations: Vec<DestinationReport> = plan
+        .destinations
+        .iter()
+        .map(|d| DestinationReport {
+            name: d.destination.name().to_string(),
+            kind: d.kind,
+            delivered: SegmentReport::default(),
+            filtered_out: 0,
+            already_held: 0,
+            failed: None,
+        })
+        .collect();
     for input in &inputs {
         bar.set_message(short_name(input));
-        let report = convert_input(input, opts, &rt, &mut lake, &mut tables, &bar)?;
+        let report = convert_input(
+            input,
+            opts,
+            schema,
+            &plan,
+            &rt,
+            &mut destinations,
+            &mut tables,
+            &bar,
+        )?;
         reports.push(report);
     }
     bar.finish_and_clear();
+    for (report, d) in destinations.iter_mut().zip(&plan.destinations) {
+        report.filtered_out = d
+            .routes
+            .filtered_out
+            .load(std::sync::atomic::Ordering::Relaxed);
+    }
+    let written = destinations
+        .iter_mut()
+        .filter(|d| d.kind == "lake")
+        .flat_map(|d| std::mem::take(&mut d.delivered.files))
+        .collect();
     Ok(ConvertReport {
         tables,
         inputs: reports,
-        written: lake.written,
+        written,
+        destinations,
         elapsed: start.elapsed(),
-        lake: location.display,
+        lake: plan
+            .lake
+            .clone()
+            .unwrap_or_else(|| plan.dead_letters.display.clone()),
     })
 }
 
@@ -220,24 +317,92 @@ fn short_name(input: &Input) -> String {
         .map_or("stdin".into(), |n| n.to_string_lossy().into_owned())
 }
 
+/// One destination's segment for the input being converted.
+struct Open<'a> {
+    writer: Option<Box<dyn SegmentWriter + 'a>>,
+    held: Committed,
+}
+
+/// Route one window's rows to every destination still taking them.
+fn deliver(
+    plan: &Plan,
+    open: &mut [Open<'_>],
+    reports: &mut [DestinationReport],
+    batches: Vec<TableBatch>,
+) -> Result<()> {
+    for ((d, o), report) in plan.destinations.iter().zip(open.iter_mut()).zip(reports) {
+        let Some(writer) = o.writer.as_mut() else {
+            continue;
+        };
+        let mut routed = d.routes.route(&batches)?;
+        if !o.held.is_empty() {
+            let before: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
+            routed = routed
+                .into_iter()
+                .filter_map(|b| o.held.remove_held(b))
+                .collect();
+            let after: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
+            report.already_held += (before - after) as u64;
+        }
+        if routed.is_empty() {
+            continue;
+        }
+        if let Err(e) = writer.write(routed) {
+            // A lake that cannot write is the end of the run; another destination fails alone
+            // and the others go on.
+            if d.kind == "lake" {
+                return Err(e);
+            }
+            tracing::error!(destination = d.destination.name(), error = %format!("{e:#}"), "destination failed; it receives nothing more in this run");
+            report.failed = Some(format!("{e:#}"));
+            o.writer = None;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn convert_input(
     input: &Input,
     opts: &ConvertOptions,
+    schema: SchemaOptions,
+    plan: &Plan,
     rt: &Handle,
-    lake: &mut LakeWriter,
+    destinations: &mut [DestinationReport],
     tables: &mut NormalizeStats,
     bar: &ProgressBar,
 ) -> Result<InputReport> {
-    let source_id = stable_hash(&input.source);
+    let source = SourcePartition {
+        id: stable_hash(&input.source),
+        source: input.source.clone(),
+        partition: None,
+    };
     let mut reader = ChunkReader::open(input, opts.chunk_bytes)?;
     let mut report = InputReport {
         source: input.source.clone(),
         ..Default::default()
     };
+    // Line numbers start at 1: everything a destination holds of this input counts.
+    let mut open = Vec::with_capacity(plan.destinations.len());
+    for (d, r) in plan.destinations.iter().zip(destinations.iter()) {
+        if r.failed.is_some() {
+            open.push(Open {
+                writer: None,
+                held: Committed::default(),
+            });
+            continue;
+        }
+        let held = d.destination.recover(&source, 1)?;
+        open.push(Open {
+            writer: Some(d.destination.open(&source, 1)?),
+            held,
+        });
+    }
     let mut dead: Vec<DeadLetter> = Vec::new();
-    // While one window is decoded and normalized, the previous one is encoded: both cores stay
-    // busy, and windows still reach the lake in order.
-    let mut previous: Vec<(TableId, i64, RecordBatch)> = Vec::new();
+    let mut last_line = 1;
+    // While one window is decoded and normalized, the previous one is delivered: both cores
+    // stay busy, and windows still reach each destination in order.
+    let mut previous: Vec<TableBatch> = Vec::new();
     let read_window = |reader: &mut ChunkReader| -> Result<Vec<Chunk>> {
         let mut window = Vec::with_capacity(opts.window_chunks);
         while window.len() < opts.window_chunks {
@@ -249,7 +414,7 @@ fn convert_input(
         Ok(window)
     };
     let mut window = read_window(&mut reader)?;
-    let workers = Workers::new(opts.schema);
+    let workers = Workers::new(schema);
     while !window.is_empty() {
         let to_write = std::mem::take(&mut previous);
         // One side normalizes this window; the other encodes the previous one and reads the next.
@@ -269,7 +434,7 @@ fn convert_input(
                 let written = if to_write.is_empty() {
                     Ok(())
                 } else {
-                    lake.write(source_id, to_write)
+                    deliver(plan, &mut open, destinations, to_write)
                 };
                 (written, read_window(&mut reader))
             },
@@ -280,6 +445,7 @@ fn convert_input(
         }
         for out in outputs {
             report.bytes += out.bytes;
+            last_line = last_line.max(out.last_line);
             report.records += out.outcome.records;
             report.rows += out.outcome.rows;
             report.dead_letters += out.outcome.rejected;
@@ -290,10 +456,28 @@ fn convert_input(
         }
     }
     if !previous.is_empty() {
-        lake.write(source_id, previous)?;
+        deliver(plan, &mut open, destinations, previous)?;
     }
-    lake.close_all()?;
-    let name = format!("{source_id:016x}");
-    report.dead_letter_file = deadletter::store(lake.location(), rt, &name, &input.source, &dead)?;
+    // Dead letters first: they are stored whatever a destination does next.
+    let name = format!("{:016x}", source.id);
+    report.dead_letter_file =
+        deadletter::store(&plan.dead_letters, rt, &name, &input.source, &dead)?;
+    let last = last_line as i64;
+    for ((d, o), r) in plan
+        .destinations
+        .iter()
+        .zip(open)
+        .zip(destinations.iter_mut())
+    {
+        let Some(writer) = o.writer else { continue };
+        match writer.close(last) {
+            Ok(delivered) => r.delivered.merge(delivered),
+            Err(e) if d.kind == "lake" => return Err(e),
+            Err(e) => {
+                tracing::error!(destination = d.destination.name(), error = %format!("{e:#}"), "destination failed");
+                r.failed = Some(format!("{e:#}"));
+            }
+        }
+    }
     Ok(report)
 }

@@ -3,12 +3,15 @@
 //! `aad_schemas::decode` / `normalize` (records → typed columns) → [`sink`] (Parquet lake, dead
 //! letters). [`convert`] runs that flow over files; [`generate`] makes realistic captures.
 
+pub mod auth;
 pub mod checkpoint;
 pub mod config;
 pub mod convert;
+pub mod destination;
 pub mod generate;
 pub mod memory;
 pub mod report;
+pub mod route;
 pub mod service;
 pub mod sink;
 pub mod source;

@@ -3,6 +3,7 @@
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
+use aad_ingest::config::{Purpose, RunConfig};
 use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB};
 use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
 use aad_ingest::report;
@@ -40,6 +41,19 @@ enum Command {
     Quickstart(QuickstartArgs),
     /// Run as a service: drain an Event Hub into the lake with end-to-end checkpoints.
     Run(RunArgs),
+    /// Print the Log Analytics side of the catalogue: per table, the `_CL` custom table, the
+    /// DCR stream and data flow, and the column renames; `--arm`/`--bicep` print the templates
+    /// that deploy them (as in config/azure/).
+    Schema {
+        /// Only these tables (Log Analytics names); all by default.
+        names: Vec<String>,
+        /// The ARM template (JSON) for the tables, the DCE and the DCRs.
+        #[arg(long, conflicts_with = "bicep")]
+        arm: bool,
+        /// The same as Bicep.
+        #[arg(long)]
+        bicep: bool,
+    },
     /// Print the table catalogue as Markdown: every column, its type, and where it comes from.
     Tables {
         /// Only these tables (Log Analytics names); all by default.
@@ -53,8 +67,13 @@ struct ConvertArgs {
     #[arg(required = true)]
     inputs: Vec<String>,
     /// Lake root: a directory, or az://container/path, s3://bucket/path, gs://bucket/path.
+    /// With `-c`, adds a lake that takes every table.
+    #[arg(long, short, required_unless_present = "config")]
+    out: Option<String>,
+    /// Destinations and routes from a config file (the `[[destination]]`s, `[lake]`,
+    /// `[dead_letter]`, `drop` of `run`'s config; `[source]` and `[checkpoint]` are ignored).
     #[arg(long, short)]
-    out: String,
+    config: Option<PathBuf>,
     #[command(flatten)]
     lake: LakeArgs,
 }
@@ -223,7 +242,11 @@ fn lake_options(a: &LakeArgs) -> Result<(SchemaOptions, LakeOptions)> {
     ))
 }
 
-fn convert_options(inputs: Vec<String>, out: String, lake: &LakeArgs) -> Result<ConvertOptions> {
+fn convert_options(
+    inputs: Vec<String>,
+    out: Option<String>,
+    lake: &LakeArgs,
+) -> Result<ConvertOptions> {
     let (schema, lake_opts) = lake_options(lake)?;
     Ok(ConvertOptions {
         inputs,
@@ -245,6 +268,13 @@ fn run_convert(opts: ConvertOptions) -> Result<()> {
     print!("{}", report::render(&report));
     // Nothing is left running on it: do not wait for its idle threads.
     rt.shutdown_background();
+    let failures = report.failures();
+    if !failures.is_empty() {
+        bail!(
+            "not every routed row was delivered (the rest is recorded: a rerun sends only what is missing):\n  {}",
+            failures.join("\n  ")
+        );
+    }
     Ok(())
 }
 
@@ -326,7 +356,7 @@ fn run_quickstart(a: QuickstartArgs) -> Result<()> {
     // The library defaults: the same lake a plain `convert` writes.
     run_convert(ConvertOptions {
         inputs: vec![a.capture.to_string_lossy().into_owned()],
-        out: a.out.clone(),
+        out: Some(a.out.clone()),
         ..Default::default()
     })?;
     let root = std::fs::canonicalize(&a.out).unwrap_or_else(|_| PathBuf::from(&a.out));
@@ -338,7 +368,7 @@ fn run_quickstart(a: QuickstartArgs) -> Result<()> {
 }
 
 fn run_service(a: RunArgs) -> Result<()> {
-    let config = aad_ingest::config::RunConfig::load(&a.config)?;
+    let config = RunConfig::load(&a.config)?;
     let rt = runtime()?;
     rt.block_on(async {
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
@@ -383,25 +413,49 @@ fn run_service(a: RunArgs) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Convert(a) => run_convert(convert_options(a.inputs, a.out, &a.lake)?),
+        Command::Convert(a) => {
+            let mut opts = convert_options(a.inputs, a.out, &a.lake)?;
+            if let Some(path) = &a.config {
+                let purpose = Purpose::Convert {
+                    extra_lake: opts.out.is_some(),
+                };
+                opts.config = Some(RunConfig::load_for(path, purpose)?);
+            }
+            run_convert(opts)
+        }
+        Command::Schema { names, arm, bicep } => {
+            if arm {
+                print!("{}", aad_schemas::loganalytics::arm_template());
+            } else if bicep {
+                print!("{}", aad_schemas::loganalytics::bicep());
+            } else {
+                let tables = tables_named(&names)?;
+                print!("{}", aad_schemas::loganalytics::schema_text(&tables));
+            }
+            Ok(())
+        }
         Command::Generate(a) => run_generate(a),
         Command::Quickstart(a) => run_quickstart(a),
         Command::Run(a) => run_service(a),
         Command::Tables { names } => {
-            let cat = Catalogue::get();
-            let tables = if names.is_empty() {
-                cat.tables.iter().collect()
-            } else {
-                names
-                    .iter()
-                    .map(|n| {
-                        cat.by_name(n)
-                            .with_context(|| format!("no table {n:?} in the catalogue"))
-                    })
-                    .collect::<Result<Vec<_>>>()?
-            };
+            let tables = tables_named(&names)?;
             print!("{}", aad_schemas::catalogue::markdown(&tables));
             Ok(())
         }
     }
+}
+
+/// The catalogue's tables of these names, or all of them.
+fn tables_named(names: &[String]) -> Result<Vec<&'static aad_schemas::Table>> {
+    let cat = Catalogue::get();
+    if names.is_empty() {
+        return Ok(cat.tables.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            cat.by_name(n)
+                .with_context(|| format!("no table {n:?} in the catalogue"))
+        })
+        .collect()
 }

@@ -61,6 +61,33 @@ pub fn render(r: &ConvertReport) -> String {
         secs,
         mb / secs
     );
+    for d in &r.destinations {
+        let _ = write!(
+            s,
+            "destination {} ({}): {} rows",
+            d.name, d.kind, d.delivered.rows
+        );
+        if d.kind == "loganalytics" {
+            let _ = write!(
+                s,
+                " in {} requests ({:.1} MB of JSON), {} values cut to 64 KB, {} refused to the dead letter",
+                d.delivered.requests,
+                d.delivered.bytes as f64 / 1e6,
+                d.delivered.truncated_values,
+                d.delivered.dead_letters
+            );
+        }
+        if d.filtered_out > 0 {
+            let _ = write!(s, ", {} filtered out by routes", d.filtered_out);
+        }
+        if d.already_held > 0 {
+            let _ = write!(s, ", {} already held (not sent again)", d.already_held);
+        }
+        if let Some(f) = &d.failed {
+            let _ = write!(s, ", FAILED: {f}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "lake: {}", r.lake);
     s
 }

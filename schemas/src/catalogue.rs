@@ -1,10 +1,12 @@
 //! The table catalogue: one declarative column list per Log Analytics table.
 //!
 //! This is the single source of truth. The Arrow schema ([`crate::arrow_schema_for`]), the
-//! normalizer ([`crate::normalize`]) and the generated docs all read it. Column names, order and
-//! Log Analytics types follow the Azure Monitor table reference (see
+//! normalizer ([`crate::normalize`]), the Parquet writer's per-column settings, the Log
+//! Analytics templates ([`crate::loganalytics`]) and the generated docs all read it. Column
+//! names, order and Log Analytics types follow the Azure Monitor table reference (see
 //! `shared/reference/entra-log-formats.md` §c); each column also says where in an Event Hub
-//! record its value comes from.
+//! record its value comes from, and carries every per-column property as a mark on its
+//! declaration (`.time()`, `.identifier()`, `.json_text()`).
 //!
 //! Source rules, applied by the normalizer in priority order:
 //! - the sources listed for the column (`Top` = a key of the record, `Prop` = a key of
@@ -30,7 +32,9 @@ pub enum LaType {
 }
 
 impl LaType {
-    /// The name Log Analytics uses in table definitions and DCR stream declarations.
+    /// The KQL name of the type, as the Azure Monitor table reference lists columns. Custom
+    /// table definitions and DCR stream declarations spell some differently (`boolean`):
+    /// [`crate::loganalytics::api_type`].
     pub fn la_name(self) -> &'static str {
         match self {
             LaType::String => "string",
@@ -66,9 +70,15 @@ pub struct Column {
     /// Sources in priority order, the column's own top-level name last but one, derived last.
     pub sources: Vec<Source>,
     /// Values are JSON documents (`dynamic`, or a `string` column Log Analytics fills with
-    /// serialized objects or arrays): large and nearly all distinct, so writers skip dictionaries
-    /// and statistics for them.
+    /// serialized objects or arrays, declared with `.json_text()`): large and nearly all
+    /// distinct, so writers skip dictionaries and statistics for them.
     pub holds_json: bool,
+    /// Values are identifiers, nearly all distinct (declared with `.identifier()`): a dictionary
+    /// only costs time and min/max statistics prune nothing, so writers skip both.
+    pub distinct_values: bool,
+    /// The table's event time, which partitions rows and becomes Log Analytics'
+    /// `TimeGenerated` (declared with `.time()`; at most one per table).
+    pub is_time: bool,
 }
 
 /// Identifies a table in the catalogue (index into [`Catalogue::tables`]).
@@ -92,6 +102,11 @@ impl Table {
     /// Index of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Index of the table's time column (the one declared with `.time()`), if it has one.
+    pub fn time_column(&self) -> Option<usize> {
+        self.columns.iter().position(|c| c.is_time)
     }
 }
 
@@ -165,19 +180,19 @@ impl Catalogue {
 use LaType::{Bool, Datetime, Dynamic, Int, Long, String as Str};
 use Source::{Prop, ProviderFromResourceId, Top};
 
-/// A column declaration before defaults are applied.
+/// A column declaration before defaults are applied. Every per-column fact is declared here,
+/// on the column, with the marks below: `c("Id", Str).identifier()`.
 struct Decl {
     name: &'static str,
     la_type: LaType,
     sources: &'static [Source],
+    json_text: bool,
+    identifier: bool,
+    time: bool,
 }
 
 const fn c(name: &'static str, la_type: LaType) -> Decl {
-    Decl {
-        name,
-        la_type,
-        sources: &[],
-    }
+    s(name, la_type, &[])
 }
 
 const fn s(name: &'static str, la_type: LaType, sources: &'static [Source]) -> Decl {
@@ -185,6 +200,31 @@ const fn s(name: &'static str, la_type: LaType, sources: &'static [Source]) -> D
         name,
         la_type,
         sources,
+        json_text: false,
+        identifier: false,
+        time: false,
+    }
+}
+
+impl Decl {
+    /// A `string` column whose values are serialized objects or arrays (reference §c: "string
+    /// (serialized JSON) even in SigninLogs"): [`Column::holds_json`]. (`dynamic` columns hold
+    /// JSON without the mark.)
+    const fn json_text(mut self) -> Decl {
+        self.json_text = true;
+        self
+    }
+
+    /// An identifier column, nearly every value distinct: [`Column::distinct_values`].
+    const fn identifier(mut self) -> Decl {
+        self.identifier = true;
+        self
+    }
+
+    /// The table's time column: [`Column::is_time`], [`Table::time_column`].
+    const fn time(mut self) -> Decl {
+        self.time = true;
+        self
     }
 }
 
@@ -227,40 +267,25 @@ fn column(decl: &Decl) -> Column {
             .unwrap_or(sources.len());
         sources.insert(at, own);
     }
-    let holds_json = decl.la_type == LaType::Dynamic || JSON_TEXT_COLUMNS.contains(&decl.name);
+    debug_assert!(
+        !decl.json_text || decl.la_type == LaType::String,
+        "{}: only string columns take .json_text()",
+        decl.name
+    );
+    debug_assert!(
+        !decl.time || decl.la_type == LaType::Datetime,
+        "{}: the time column is a datetime",
+        decl.name
+    );
     Column {
         name: decl.name,
         la_type: decl.la_type,
         sources,
-        holds_json,
+        holds_json: decl.la_type == LaType::Dynamic || decl.json_text,
+        distinct_values: decl.identifier,
+        is_time: decl.time,
     }
 }
-
-/// `string` columns whose values are serialized objects or arrays (reference §c: "string
-/// (serialized JSON) even in SigninLogs").
-const JSON_TEXT_COLUMNS: &[&str] = &[
-    "AppliedConditionalAccessPolicies",
-    "AuthenticationContextClassReferences",
-    "AuthenticationDetails",
-    "AuthenticationProcessingDetails",
-    "AuthenticationRequirementPolicies",
-    "ConditionalAccessPolicies",
-    "DeviceDetail",
-    "InitiatedBy",
-    "LocationDetails",
-    "MfaDetail",
-    "ModifiedProperties",
-    "NetworkLocationDetails",
-    "ProvisioningStatusInfo",
-    "ProvisioningSteps",
-    "ServicePrincipal",
-    "SessionLifetimePolicies",
-    "SourceIdentity",
-    "SourceSystem",
-    "Status",
-    "TargetIdentity",
-    "TargetSystem",
-];
 
 // Sources shared by many tables.
 const TIME: &[Source] = &[
@@ -315,28 +340,29 @@ fn build() -> Catalogue {
             "AppliedConditionalAccessPolicies",
             Str,
             &[Top("AppliedConditionalAccessPolicies")],
-        ),
+        )
+        .json_text(),
         c("AppliedEventListeners", Dynamic),
-        c("AuthenticationContextClassReferences", Str),
-        c("AuthenticationDetails", Str),
+        c("AuthenticationContextClassReferences", Str).json_text(),
+        c("AuthenticationDetails", Str).json_text(),
         c("AuthenticationMethodsUsed", Str),
-        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationProcessingDetails", Str).json_text(),
         c("AuthenticationProtocol", Str),
         c("AuthenticationRequirement", Str),
-        c("AuthenticationRequirementPolicies", Str),
+        c("AuthenticationRequirementPolicies", Str).json_text(),
         c("AutonomousSystemNumber", Str),
         s("Category", Str, CATEGORY),
         c("ClientAppUsed", Str),
         s("ConditionalAccessPolicies", Dynamic, CA_POLICIES),
         c("ConditionalAccessStatus", Str),
-        s("CorrelationId", Str, CORRELATION),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         c("CreatedDateTime", Datetime),
         c("CrossTenantAccessType", Str),
         c("DeviceDetail", Dynamic),
         s("DurationMs", Long, DURATION),
         c("FlaggedForReview", Bool),
         c("HomeTenantId", Str),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("Identity", Str, IDENTITY),
         s("IPAddress", Str, IP),
         c("IPAddressFromResourceProvider", Str),
@@ -346,10 +372,10 @@ fn build() -> Catalogue {
         s("Location", Str, LOCATION),
         s("LocationDetails", Dynamic, LOCATION_DETAILS),
         c("MfaDetail", Dynamic),
-        c("NetworkLocationDetails", Str),
+        c("NetworkLocationDetails", Str).json_text(),
         s("OperationName", Str, OP_NAME),
         s("OperationVersion", Str, OP_VERSION),
-        c("OriginalRequestId", Str),
+        c("OriginalRequestId", Str).identifier(),
         s("ProcessingTimeInMilliseconds", Str, PROCESSING_TIME),
         s("Resource", Str, &[Top("Resource")]),
         c("ResourceDisplayName", Str),
@@ -371,14 +397,14 @@ fn build() -> Catalogue {
         c("RiskState", Str),
         c("ServicePrincipalId", Str),
         c("ServicePrincipalName", Str),
-        c("SessionLifetimePolicies", Str),
+        c("SessionLifetimePolicies", Str).json_text(),
         c("SignInIdentifier", Str),
         c("SignInIdentifierType", Str),
         c("Status", Dynamic),
-        s("TimeGenerated", Datetime, TIME),
+        s("TimeGenerated", Datetime, TIME).time(),
         c("TokenIssuerName", Str),
         c("TokenIssuerType", Str),
-        c("UniqueTokenIdentifier", Str),
+        c("UniqueTokenIdentifier", Str).identifier(),
         c("UserAgent", Str),
         c("UserDisplayName", Str),
         c("UserId", Str),
@@ -391,37 +417,37 @@ fn build() -> Catalogue {
         c("AppDisplayName", Str),
         c("AppId", Str),
         c("AppliedEventListeners", Dynamic),
-        c("AuthenticationContextClassReferences", Str),
-        c("AuthenticationDetails", Str),
+        c("AuthenticationContextClassReferences", Str).json_text(),
+        c("AuthenticationDetails", Str).json_text(),
         c("AuthenticationMethodsUsed", Str),
-        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationProcessingDetails", Str).json_text(),
         c("AuthenticationProtocol", Str),
         c("AuthenticationRequirement", Str),
-        c("AuthenticationRequirementPolicies", Str),
+        c("AuthenticationRequirementPolicies", Str).json_text(),
         c("AutonomousSystemNumber", Str),
         s("Category", Str, CATEGORY),
         c("ClientAppUsed", Str),
-        s("ConditionalAccessPolicies", Str, CA_POLICIES),
+        s("ConditionalAccessPolicies", Str, CA_POLICIES).json_text(),
         c("ConditionalAccessStatus", Str),
-        s("CorrelationId", Str, CORRELATION),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         c("CreatedDateTime", Datetime),
         c("CrossTenantAccessType", Str),
-        c("DeviceDetail", Str),
+        c("DeviceDetail", Str).json_text(),
         s("DurationMs", Long, DURATION),
         c("HomeTenantId", Str),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("Identity", Str, IDENTITY),
         s("IPAddress", Str, IP),
         c("IsInteractive", Bool),
         c("IsRisky", Bool),
         s("Level", Str, LEVEL),
         s("Location", Str, LOCATION),
-        s("LocationDetails", Str, LOCATION_DETAILS),
-        c("MfaDetail", Str),
-        c("NetworkLocationDetails", Str),
+        s("LocationDetails", Str, LOCATION_DETAILS).json_text(),
+        c("MfaDetail", Str).json_text(),
+        c("NetworkLocationDetails", Str).json_text(),
         s("OperationName", Str, OP_NAME),
         s("OperationVersion", Str, OP_VERSION),
-        c("OriginalRequestId", Str),
+        c("OriginalRequestId", Str).identifier(),
         s("ProcessingTimeInMs", Str, PROCESSING_TIME),
         c("ResourceDisplayName", Str),
         s("ResourceGroup", Str, PROVIDER),
@@ -438,15 +464,15 @@ fn build() -> Catalogue {
         c("RiskLevelDuringSignIn", Str),
         c("RiskState", Str),
         c("ServicePrincipalId", Str),
-        c("SessionLifetimePolicies", Str),
+        c("SessionLifetimePolicies", Str).json_text(),
         c("SignInEventTypes", Str),
         c("SignInIdentifierType", Str),
-        c("Status", Str),
+        c("Status", Str).json_text(),
         s("TenantId", Str, TENANT_AS_WORKSPACE),
-        s("TimeGenerated", Datetime, TIME),
+        s("TimeGenerated", Datetime, TIME).time(),
         c("TokenIssuerName", Str),
         c("TokenIssuerType", Str),
-        c("UniqueTokenIdentifier", Str),
+        c("UniqueTokenIdentifier", Str).identifier(),
         c("UserAgent", Str),
         c("UserDisplayName", Str),
         c("UserId", Str),
@@ -458,20 +484,20 @@ fn build() -> Catalogue {
     let service_principal = || -> Vec<Decl> {
         vec![
             c("AppId", Str),
-            c("AuthenticationContextClassReferences", Str),
-            c("AuthenticationProcessingDetails", Str),
+            c("AuthenticationContextClassReferences", Str).json_text(),
+            c("AuthenticationProcessingDetails", Str).json_text(),
             s("Category", Str, CATEGORY),
-            s("ConditionalAccessPolicies", Str, CA_POLICIES),
+            s("ConditionalAccessPolicies", Str, CA_POLICIES).json_text(),
             c("ConditionalAccessStatus", Str),
-            s("CorrelationId", Str, CORRELATION),
+            s("CorrelationId", Str, CORRELATION).identifier(),
             s("DurationMs", Long, DURATION),
             c("FederatedCredentialId", Str),
-            s("Id", Str, ID),
+            s("Id", Str, ID).identifier(),
             s("Identity", Str, IDENTITY),
             s("IPAddress", Str, IP),
             s("Level", Str, LEVEL),
             s("Location", Str, LOCATION),
-            s("LocationDetails", Str, LOCATION_DETAILS),
+            s("LocationDetails", Str, LOCATION_DETAILS).json_text(),
             s("OperationName", Str, OP_NAME),
             s("OperationVersion", Str, OP_VERSION),
             c("ResourceDisplayName", Str),
@@ -486,8 +512,8 @@ fn build() -> Catalogue {
             c("ServicePrincipalId", Str),
             c("ServicePrincipalName", Str),
             s("TenantId", Str, TENANT_AS_WORKSPACE),
-            s("TimeGenerated", Datetime, TIME),
-            c("UniqueTokenIdentifier", Str),
+            s("TimeGenerated", Datetime, TIME).time(),
+            c("UniqueTokenIdentifier", Str).identifier(),
         ]
     };
 
@@ -495,27 +521,27 @@ fn build() -> Catalogue {
         c("AlternateSignInName", Str),
         c("AppDisplayName", Str),
         c("AppId", Str),
-        c("AuthenticationDetails", Str),
-        c("AuthenticationProcessingDetails", Str),
+        c("AuthenticationDetails", Str).json_text(),
+        c("AuthenticationProcessingDetails", Str).json_text(),
         c("AuthenticationRequirement", Str),
-        c("AuthenticationRequirementPolicies", Str),
+        c("AuthenticationRequirementPolicies", Str).json_text(),
         s("Category", Str, CATEGORY),
-        s("ConditionalAccessPolicies", Str, CA_POLICIES),
+        s("ConditionalAccessPolicies", Str, CA_POLICIES).json_text(),
         c("ConditionalAccessStatus", Str),
-        s("CorrelationId", Str, CORRELATION),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         c("CreatedDateTime", Datetime),
-        c("DeviceDetail", Str),
+        c("DeviceDetail", Str).json_text(),
         s("DurationMs", Long, DURATION),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("Identity", Str, IDENTITY),
         s("IPAddress", Str, IP),
         c("IsInteractive", Bool),
         s("Level", Str, LEVEL),
         s("Location", Str, LOCATION),
-        c("NetworkLocationDetails", Str),
+        c("NetworkLocationDetails", Str).json_text(),
         s("OperationName", Str, OP_NAME),
         s("OperationVersion", Str, OP_VERSION),
-        c("OriginalRequestId", Str),
+        c("OriginalRequestId", Str).identifier(),
         s("ProcessingTimeInMs", Str, PROCESSING_TIME),
         c("Requirement", Str),
         c("ResourceDisplayName", Str),
@@ -525,12 +551,12 @@ fn build() -> Catalogue {
         s("ResultDescription", Str, RESULT_DESCRIPTION),
         s("ResultSignature", Str, RESULT_SIGNATURE),
         s("ResultType", Str, RESULT_TYPE),
-        s("Status", Str, &[Prop("status")]),
+        s("Status", Str, &[Prop("status")]).json_text(),
         s("TenantId", Str, TENANT_AS_WORKSPACE),
-        s("TimeGenerated", Datetime, TIME),
+        s("TimeGenerated", Datetime, TIME).time(),
         c("TokenIssuerName", Str),
         c("TokenIssuerType", Str),
-        c("UniqueTokenIdentifier", Str),
+        c("UniqueTokenIdentifier", Str).identifier(),
         c("UserAgent", Str),
         c("UserDisplayName", Str),
         c("UserId", Str),
@@ -545,9 +571,9 @@ fn build() -> Catalogue {
         c("AdditionalDetails", Dynamic),
         // Holds properties.category (UserManagement, …), as KQL queries expect (§c.y, §d.32).
         s("Category", Str, &[Prop("category")]),
-        s("CorrelationId", Str, CORRELATION),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         s("DurationMs", Long, DURATION),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("Identity", Str, &[Top("identity"), Prop("identity")]),
         c("InitiatedBy", Dynamic),
         s("Level", Str, LEVEL),
@@ -577,49 +603,51 @@ fn build() -> Catalogue {
             "TimeGenerated",
             Datetime,
             &[Top("time"), Top("TimeGenerated"), Prop("activityDateTime")],
-        ),
+        )
+        .time(),
     ];
 
     let provisioning: Vec<Decl> = vec![
         s("AADTenantId", Str, AAD_TENANT),
         s("Category", Str, CATEGORY),
-        c("ChangeId", Str),
-        s("CorrelationId", Str, CORRELATION),
+        c("ChangeId", Str).identifier(),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         c("CycleId", Str),
         s(
             "DurationMs",
             Long,
             &[Top("durationMs"), Prop("durationInMilliseconds")],
         ),
-        s("Id", Str, ID),
-        c("InitiatedBy", Str),
+        s("Id", Str, ID).identifier(),
+        c("InitiatedBy", Str).json_text(),
         c("JobId", Str),
-        c("ModifiedProperties", Str),
+        c("ModifiedProperties", Str).json_text(),
         s("OperationName", Str, OP_NAME),
         s("OperationVersion", Str, OP_VERSION),
         c("ProvisioningAction", Str),
-        c("ProvisioningStatusInfo", Str),
-        c("ProvisioningSteps", Str),
+        c("ProvisioningStatusInfo", Str).json_text(),
+        c("ProvisioningSteps", Str).json_text(),
         s("ResultDescription", Str, RESULT_DESCRIPTION),
         s("ResultSignature", Str, RESULT_SIGNATURE),
         s("ResultType", Str, RESULT_TYPE),
-        c("ServicePrincipal", Str),
-        c("SourceIdentity", Str),
+        c("ServicePrincipal", Str).json_text(),
+        c("SourceIdentity", Str).json_text(),
         // The source system of the provisioning cycle; a lake has no agent `SourceSystem`.
-        c("SourceSystem", Str),
-        c("TargetIdentity", Str),
-        c("TargetSystem", Str),
+        c("SourceSystem", Str).json_text(),
+        c("TargetIdentity", Str).json_text(),
+        c("TargetSystem", Str).json_text(),
         s("TenantId", Str, &[Top("TenantId")]),
         s(
             "TimeGenerated",
             Datetime,
             &[Top("time"), Top("TimeGenerated"), Prop("activityDateTime")],
-        ),
+        )
+        .time(),
     ];
 
     let risky_users: Vec<Decl> = vec![
-        s("CorrelationId", Str, CORRELATION),
-        s("Id", Str, ID),
+        s("CorrelationId", Str, CORRELATION).identifier(),
+        s("Id", Str, ID).identifier(),
         c("IsDeleted", Bool),
         c("IsProcessing", Bool),
         s("OperationName", Str, OP_NAME),
@@ -636,7 +664,8 @@ fn build() -> Catalogue {
                 Top("TimeGenerated"),
                 Prop("riskLastUpdatedDateTime"),
             ],
-        ),
+        )
+        .time(),
         c("UserDisplayName", Str),
         c("UserPrincipalName", Str),
     ];
@@ -649,22 +678,22 @@ fn build() -> Catalogue {
         c("Activity", Str),
         c("ActivityDateTime", Datetime),
         c("AdditionalInfo", Dynamic),
-        s("CorrelationId", Str, RISK_CORRELATION),
+        s("CorrelationId", Str, RISK_CORRELATION).identifier(),
         c("DetectedDateTime", Datetime),
         c("DetectionTimingType", Str),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("IpAddress", Str, &[Prop("ipAddress")]),
         c("LastUpdatedDateTime", Datetime),
         s("Location", Dynamic, LOCATION_DETAILS),
         s("OperationName", Str, OP_NAME),
-        c("RequestId", Str),
+        c("RequestId", Str).identifier(),
         c("RiskDetail", Str),
         c("RiskEventType", Str),
         c("RiskLevel", Str),
         c("RiskState", Str),
         c("Source", Str),
         s("TenantId", Str, TENANT_AS_WORKSPACE),
-        s("TimeGenerated", Datetime, RISK_TIME),
+        s("TimeGenerated", Datetime, RISK_TIME).time(),
         c("TokenIssuerType", Str),
         c("UserDisplayName", Str),
         c("UserId", Str),
@@ -674,9 +703,9 @@ fn build() -> Catalogue {
     let risky_sps: Vec<Decl> = vec![
         c("AccountEnabled", Bool),
         c("AppId", Str),
-        s("CorrelationId", Str, CORRELATION),
+        s("CorrelationId", Str, CORRELATION).identifier(),
         c("DisplayName", Str),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         c("IsProcessing", Bool),
         s("OperationName", Str, OP_NAME),
         c("RiskDetail", Str),
@@ -693,7 +722,8 @@ fn build() -> Catalogue {
                 Top("TimeGenerated"),
                 Prop("riskLastUpdatedDateTime"),
             ],
-        ),
+        )
+        .time(),
     ];
 
     let sp_risk_events: Vec<Decl> = vec![
@@ -701,16 +731,16 @@ fn build() -> Catalogue {
         c("ActivityDateTime", Datetime),
         c("AdditionalInfo", Dynamic),
         c("AppId", Str),
-        s("CorrelationId", Str, RISK_CORRELATION),
+        s("CorrelationId", Str, RISK_CORRELATION).identifier(),
         c("DetectedDateTime", Datetime),
         c("DetectionTimingType", Str),
-        s("Id", Str, ID),
+        s("Id", Str, ID).identifier(),
         s("IpAddress", Str, &[Prop("ipAddress")]),
         c("KeyIds", Dynamic),
         c("LastUpdatedDateTime", Datetime),
         s("Location", Dynamic, LOCATION_DETAILS),
         s("OperationName", Str, OP_NAME),
-        c("RequestId", Str),
+        c("RequestId", Str).identifier(),
         c("RiskDetail", Str),
         c("RiskEventType", Str),
         c("RiskLevel", Str),
@@ -719,7 +749,7 @@ fn build() -> Catalogue {
         c("ServicePrincipalId", Str),
         c("Source", Str),
         s("TenantId", Str, TENANT_AS_WORKSPACE),
-        s("TimeGenerated", Datetime, RISK_TIME),
+        s("TimeGenerated", Datetime, RISK_TIME).time(),
         c("TokenIssuerType", Str),
     ];
 
@@ -737,7 +767,7 @@ fn build() -> Catalogue {
         c("AppId", Str),
         c("ATContent", Str),
         c("ClientAuthMethod", Int),
-        c("ClientRequestId", Str),
+        c("ClientRequestId", Str).identifier(),
         s("DurationMs", Int, &[Prop("durationMs"), Top("durationMs")]),
         c("IdentityProvider", Str),
         s(
@@ -746,8 +776,8 @@ fn build() -> Catalogue {
             &[Prop("ipAddress"), Top("callerIpAddress")],
         ),
         s("Location", Str, &[Prop("location"), Top("location")]),
-        c("OperationId", Str),
-        c("RequestId", Str),
+        c("OperationId", Str).identifier(),
+        c("RequestId", Str).identifier(),
         c("RequestMethod", Str),
         c("RequestUri", Str),
         c("ResponseSizeBytes", Int),
@@ -755,13 +785,14 @@ fn build() -> Catalogue {
         c("Roles", Str),
         c("Scopes", Str),
         c("ServicePrincipalId", Str),
-        c("SignInActivityId", Str),
+        c("SignInActivityId", Str).identifier(),
         s("TenantId", Str, &[Top("TenantId")]),
         s(
             "TimeGenerated",
             Datetime,
             &[Prop("timeGenerated"), Top("time"), Top("TimeGenerated")],
-        ),
+        )
+        .time(),
         c("TokenIssuedAt", Datetime),
         c("UserAgent", Str),
         c("UserId", Str),
@@ -769,7 +800,7 @@ fn build() -> Catalogue {
     ];
 
     let unknown: Vec<Decl> = vec![
-        s("TimeGenerated", Datetime, TIME),
+        s("TimeGenerated", Datetime, TIME).time(),
         s("Category", Str, CATEGORY),
     ];
 
@@ -835,12 +866,18 @@ fn build() -> Catalogue {
     let tables = defs
         .into_iter()
         .enumerate()
-        .map(|(i, (name, categories, decls, is_unknown))| Table {
-            id: TableId(i as u16),
-            name,
-            categories,
-            columns: decls.iter().map(column).collect(),
-            is_unknown,
+        .map(|(i, (name, categories, decls, is_unknown))| {
+            debug_assert!(
+                decls.iter().filter(|d| d.time).count() <= 1,
+                "{name} declares more than one time column"
+            );
+            Table {
+                id: TableId(i as u16),
+                name,
+                categories,
+                columns: decls.iter().map(column).collect(),
+                is_unknown,
+            }
         })
         .collect();
     Catalogue { tables }
@@ -878,6 +915,90 @@ mod tests {
         assert_eq!(name("Audit"), Some("AuditLogs"));
         assert_eq!(name("AADRiskyUsers"), Some("AADRiskyUsers"));
         assert_eq!(name("NetworkAccessTrafficLogs"), None);
+    }
+
+    /// The per-column marks reproduce the name lists they replaced, table by table, so the
+    /// Parquet writer picks dictionaries and statistics exactly as before.
+    #[test]
+    fn column_marks_match_the_lists_they_replaced() {
+        // The Parquet writer's former `PLAIN_COLUMNS`, applied by name to every table.
+        const OLD_PLAIN: &[&str] = &[
+            "Id",
+            "CorrelationId",
+            "UniqueTokenIdentifier",
+            "OriginalRequestId",
+            "RequestId",
+            "ClientRequestId",
+            "OperationId",
+            "SignInActivityId",
+            "ChangeId",
+        ];
+        // The former `JSON_TEXT_COLUMNS`, applied by name to every table.
+        const OLD_JSON_TEXT: &[&str] = &[
+            "AppliedConditionalAccessPolicies",
+            "AuthenticationContextClassReferences",
+            "AuthenticationDetails",
+            "AuthenticationProcessingDetails",
+            "AuthenticationRequirementPolicies",
+            "ConditionalAccessPolicies",
+            "DeviceDetail",
+            "InitiatedBy",
+            "LocationDetails",
+            "MfaDetail",
+            "ModifiedProperties",
+            "NetworkLocationDetails",
+            "ProvisioningStatusInfo",
+            "ProvisioningSteps",
+            "ServicePrincipal",
+            "SessionLifetimePolicies",
+            "SourceIdentity",
+            "SourceSystem",
+            "Status",
+            "TargetIdentity",
+            "TargetSystem",
+        ];
+        let mut plain_seen = std::collections::BTreeSet::new();
+        for t in &Catalogue::get().tables {
+            let marked: std::collections::BTreeSet<&str> = t
+                .columns
+                .iter()
+                .filter(|c| c.distinct_values)
+                .map(|c| c.name)
+                .collect();
+            let listed: std::collections::BTreeSet<&str> = OLD_PLAIN
+                .iter()
+                .copied()
+                .filter(|n| t.column_index(n).is_some())
+                .collect();
+            assert_eq!(marked, listed, "{}", t.name);
+            plain_seen.extend(marked);
+            for c in &t.columns {
+                let was_json = c.la_type == LaType::Dynamic || OLD_JSON_TEXT.contains(&c.name);
+                assert_eq!(c.holds_json, was_json, "{}.{}", t.name, c.name);
+            }
+            // The time column was looked up by name.
+            assert_eq!(
+                t.time_column(),
+                t.column_index("TimeGenerated"),
+                "{}",
+                t.name
+            );
+            assert!(t.time_column().is_some(), "{}", t.name);
+        }
+        // Every name of the old list is a column somewhere (none was silently dropped).
+        assert_eq!(plain_seen.len(), OLD_PLAIN.len());
+        let json_seen: std::collections::BTreeSet<&str> = Catalogue::get()
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .filter(|c| c.holds_json && c.la_type == LaType::String)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            json_seen,
+            OLD_JSON_TEXT.iter().copied().collect(),
+            "json-text names"
+        );
     }
 }
 

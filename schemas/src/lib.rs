@@ -10,7 +10,9 @@
 pub mod builders;
 pub mod catalogue;
 pub mod decode;
+pub mod filter;
 pub mod json;
+pub mod loganalytics;
 pub mod normalize;
 pub mod schema;
 pub mod time;

@@ -106,7 +106,7 @@ impl Plan {
                 .collect(),
             derived,
             la_types: table.columns.iter().map(|c| c.la_type).collect(),
-            time_col: table.column_index("TimeGenerated"),
+            time_col: table.time_column(),
             canonical_category: table.categories.first().copied(),
             is_unknown: table.is_unknown,
         }

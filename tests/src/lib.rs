@@ -5,6 +5,7 @@
 //! skips. `scripts/test` sets everything up.
 
 pub mod broker;
+pub mod loganalytics;
 pub mod service;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use aad_ingest::convert::{convert, ConvertOptions, ConvertReport};
 use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -140,7 +141,7 @@ pub fn convert_into(inputs: &[PathBuf], out: &Path) -> ConvertReport {
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect(),
-        out: out.to_string_lossy().into_owned(),
+        out: Some(out.to_string_lossy().into_owned()),
         ..Default::default()
     };
     convert(&opts, rt.handle().clone()).expect("convert")

@@ -11,16 +11,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aad_schemas::SchemaOptions;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::{self, PartitionStore};
 use crate::config::RunConfig;
+use crate::destination::plan::{Plan, PlanOptions};
 use crate::sink::parquet::LakeOptions;
 use crate::source::eventhubs;
-use crate::store;
 use partition::{Counters, Ended, Shared};
 
 /// How the service ended.
@@ -58,38 +58,61 @@ fn default_owner_id() -> String {
 /// Run until SIGTERM/SIGINT (or until `stop` is set by the caller).
 pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunReport> {
     let start = Instant::now();
-    let eh = &config.source.eventhubs;
+    let eh = config.eventhubs();
     let owner_id = config
-        .checkpoint
+        .checkpoint()
         .owner_id
         .clone()
         .unwrap_or_else(default_owner_id);
     let namespace = eventhubs::namespace(eh)?;
-    let store = checkpoint::open(&config.checkpoint.store).context("checkpoint.store")?;
-    let lake = store::open(&config.lake.out).context("lake.out")?;
+    let store = checkpoint::open(&config.checkpoint().store).context("checkpoint.store")?;
+    let max_backoff = Duration::from_secs_f64(config.service.max_backoff_secs);
+    // Destinations stop retrying once most of the grace period is over, so that the stop
+    // still fits in it.
+    let cancel = CancellationToken::new();
+    let plan = Plan::build(
+        &config,
+        None,
+        &PlanOptions {
+            lake: LakeOptions::default(),
+            rt: tokio::runtime::Handle::current(),
+            service: true,
+            max_backoff,
+            cancel: cancel.clone(),
+        },
+    )?;
     let shared = Arc::new(Shared {
         namespace: namespace.clone(),
         hub: eh.hub.clone(),
         consumer_group: eh.consumer_group.clone(),
         owner_id: owner_id.clone(),
-        lake,
+        schema: plan.schema,
+        plan,
         store: Arc::clone(&store),
-        schema: SchemaOptions {
-            nanosecond_timestamps: config.lake.nanos,
-        },
-        lake_options: LakeOptions {
-            zstd_level: config.lake.zstd_level,
-            ..LakeOptions::default()
-        },
-        roll_bytes: config.lake.roll_mib << 20,
+        roll_bytes: config.roll_mib() << 20,
         roll_age: config.roll_age(),
         held: AtomicUsize::new(0),
         memory_budget: config.service.memory_mib << 20,
-        max_backoff: Duration::from_secs_f64(config.service.max_backoff_secs),
+        max_backoff,
+        retention: Duration::from_secs_f64(eh.retention_hours * 3600.0),
         stats: Counters::default(),
         rt: tokio::runtime::Handle::current(),
     });
-    tracing::info!(namespace = %namespace, hub = %eh.hub, consumer_group = %eh.consumer_group, owner = %owner_id, lake = %shared.lake.display, "starting");
+    let destinations: Vec<&str> = shared
+        .plan
+        .destinations
+        .iter()
+        .map(|d| d.destination.name())
+        .collect();
+    tracing::info!(namespace = %namespace, hub = %eh.hub, consumer_group = %eh.consumer_group, owner = %owner_id, destinations = ?destinations, dead_letters = %shared.plan.dead_letters.display, "starting");
+    {
+        let (mut stop, cancel, grace) = (stop.clone(), cancel.clone(), config.grace());
+        tokio::spawn(async move {
+            let _ = stop.wait_for(|s| *s).await;
+            tokio::time::sleep(grace.mul_f64(0.7)).await;
+            cancel.cancel();
+        });
+    }
 
     // A progress line a minute, so an operator sees the service move (or not).
     let progress = {
@@ -178,7 +201,7 @@ async fn session(
     store: &Arc<dyn PartitionStore>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<bool> {
-    let consumer = eventhubs::connect(&config.source.eventhubs, &shared.owner_id).await?;
+    let consumer = eventhubs::connect(config.eventhubs(), &shared.owner_id).await?;
     let processor = eventhubs::processor(config, consumer, Arc::clone(store)).await?;
     let mut runner = {
         let p = Arc::clone(&processor);

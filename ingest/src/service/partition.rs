@@ -1,20 +1,20 @@
 //! One partition's pipeline: receive events, decode and normalize them into a segment, and
-//! commit the segment (in-flight marker → Parquet files and dead letters → ownership check →
-//! checkpoint → the previous segment's marker removed) once it is big enough, old enough, the
-//! memory budget asks for it, or the service stops. The checkpoint therefore only ever moves
-//! over events whose rows are durable, and a segment that was not checkpointed is undone when
-//! its events are read again (see [`inflight`]).
+//! commit the segment (dead letters → every destination writes its routed rows and acks →
+//! ownership check → checkpoint → the previous segment's recovery records removed) once it is
+//! big enough, old enough, the memory budget asks for it, or the service stops. The checkpoint
+//! therefore only ever moves over events whose rows every destination holds; a destination that
+//! cannot take them holds the checkpoint for all. When a partition is taken, each destination
+//! recovers (the lake undoes what was not checkpointed, Log Analytics reports what it had
+//! acknowledged) and the rows it already holds are not sent to it again.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aad_schemas::{
-    BatchSet, Catalogue, Decoder, MessageContext, NormalizeStats, Normalizer, Rejected,
-    SchemaOptions, TableId,
+    BatchSet, Decoder, MessageContext, NormalizeStats, Normalizer, Rejected, SchemaOptions,
 };
 use anyhow::{Context, Result};
-use arrow_array::RecordBatch;
 use azure_messaging_eventhubs::models::{Checkpoint, ReceivedEventData};
 use azure_messaging_eventhubs::processor::PartitionClient;
 use azure_messaging_eventhubs::EventHubsError;
@@ -24,10 +24,10 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
 use crate::checkpoint::PartitionStore;
+use crate::destination::plan::Plan;
+use crate::destination::{Committed, SegmentReport, SourcePartition, TableBatch};
 use crate::sink::deadletter::{self, DeadLetter};
-use crate::sink::inflight::{self, Marker};
-use crate::sink::parquet::{partition_dir, LakeOptions, LakeWriter};
-use crate::store::{stable_hash, Location};
+use crate::store::stable_hash;
 
 use super::watchdog::Progress;
 
@@ -40,10 +40,10 @@ pub struct Shared {
     pub hub: String,
     pub consumer_group: String,
     pub owner_id: String,
-    pub lake: Location,
+    /// The destinations, their routes, and where dead letters go.
+    pub plan: Plan,
     pub store: Arc<dyn PartitionStore>,
     pub schema: SchemaOptions,
-    pub lake_options: LakeOptions,
     /// A segment is committed at this many bytes of event bodies ...
     pub roll_bytes: usize,
     /// ... or when its oldest event waited this long.
@@ -52,6 +52,8 @@ pub struct Shared {
     pub held: AtomicUsize,
     pub memory_budget: usize,
     pub max_backoff: Duration,
+    /// The hub's retention: a checkpoint held back this long loses events.
+    pub retention: Duration,
     pub stats: Counters,
     pub rt: Handle,
 }
@@ -70,6 +72,10 @@ pub struct Counters {
     /// Events the client delivered again after recovering its link (see [`Pipeline::fresh`]).
     pub redelivered: AtomicU64,
     pub tables: Mutex<NormalizeStats>,
+    /// Per destination (in plan order): what it took over the committed segments.
+    pub destinations: Mutex<Vec<SegmentReport>>,
+    /// Rows not sent again to a destination that already held them.
+    pub already_held: AtomicU64,
 }
 
 impl Shared {
@@ -77,13 +83,17 @@ impl Shared {
     pub fn source(&self) -> String {
         format!("sb://{}/{}", self.namespace, self.hub)
     }
-    fn source_id(&self, partition: &str) -> u64 {
-        stable_hash(&format!(
-            "{}/{}/{}",
-            self.source(),
-            self.consumer_group.to_lowercase(),
-            partition
-        ))
+    fn source_partition(&self, partition: &str) -> SourcePartition {
+        SourcePartition {
+            id: stable_hash(&format!(
+                "{}/{}/{}",
+                self.source(),
+                self.consumer_group.to_lowercase(),
+                partition
+            )),
+            source: self.source(),
+            partition: Some(partition.to_string()),
+        }
     }
 }
 
@@ -101,6 +111,8 @@ pub enum Ended {
 struct Segment {
     first: i64,
     last: i64,
+    /// When Event Hubs enqueued the first event: how old the held checkpoint is.
+    first_enqueued: Option<std::time::SystemTime>,
     last_offset: Option<String>,
     set: BatchSet,
     dead: Vec<DeadLetter>,
@@ -114,18 +126,19 @@ struct Segment {
 struct Pipeline<'a> {
     shared: &'a Shared,
     partition: String,
-    source: String,
-    source_id: u64,
+    source: SourcePartition,
     decoder: Decoder,
     normalizer: Normalizer,
     segment: Option<Segment>,
     /// The last committed segment's emptied batch set: it starts the next segment's builders
     /// at the sizes the last one reached.
     spare_set: Option<BatchSet>,
-    recovered: bool,
-    /// First sequence number of the last committed segment, whose marker is kept (see
-    /// [`inflight`]) until the next segment commits.
-    committed_marker: Option<i64>,
+    /// What each destination (in plan order) already holds past the checkpoint; `None` until
+    /// the partition's first event arrives.
+    held: Option<Vec<Committed>>,
+    /// First sequence number of the last committed segment, whose recovery records the
+    /// destinations keep (see `sink::inflight`) until the next segment commits.
+    committed_first: Option<i64>,
     /// Highest sequence number this receiver has handed over, committed or not.
     last_taken: Option<i64>,
 }
@@ -198,15 +211,14 @@ pub async fn drain(
 ) -> Result<Ended> {
     let mut p = Pipeline {
         shared: &shared,
-        source: shared.source(),
-        source_id: shared.source_id(&partition),
+        source: shared.source_partition(&partition),
         partition: partition.clone(),
         decoder: Decoder::default(),
         normalizer: Normalizer::new(shared.schema),
         segment: None,
         spare_set: None,
-        recovered: false,
-        committed_marker: None,
+        held: None,
+        committed_first: None,
         last_taken: None,
     };
     tracing::info!(partition = %partition, "partition taken");
@@ -295,24 +307,17 @@ impl Pipeline<'_> {
                 self.partition
             );
         };
-        if !self.recovered {
-            let undone = inflight::recover(&self.shared.lake, self.source_id, first_seq)
-                .await
-                .with_context(|| format!("recovering partition {}", self.partition))?;
-            if undone > 0 {
-                tracing::info!(partition = %self.partition, files = undone, from_sequence = first_seq, "removed rows of an uncommitted segment before reading it again");
-                self.shared
-                    .stats
-                    .undone_files
-                    .fetch_add(undone, Ordering::Relaxed);
-            }
-            self.recovered = true;
+        if self.held.is_none() {
+            let held = self.recover(first_seq).await?;
+            self.held = Some(held);
         }
         let shared = self.shared;
         let spare_set = &mut self.spare_set;
+        let first_enqueued = batch[0].enqueued_time();
         let segment = self.segment.get_or_insert_with(|| Segment {
             first: first_seq,
             last: first_seq,
+            first_enqueued,
             last_offset: None,
             set: spare_set
                 .take()
@@ -325,7 +330,7 @@ impl Pipeline<'_> {
             started: Instant::now(),
         });
         let (decoder, normalizer) = (&mut self.decoder, &mut self.normalizer);
-        let (source, partition) = (&self.source, &self.partition);
+        let (source, partition) = (&self.source.source, &self.partition);
         let mut added = 0;
         on_rayon(|| {
             let mut rejected: Vec<Rejected> = Vec::new();
@@ -395,9 +400,31 @@ impl Pipeline<'_> {
         Ended::Released(why)
     }
 
-    /// Make the segment durable and checkpoint it, retrying with backoff while storage fails.
-    /// Receiving waits meanwhile, which is how a slow sink slows the source. `false` when the
-    /// partition turned out to belong to another replica.
+    /// Every destination recovers from `first` (the first event to be read again) and
+    /// reports what it already holds, retrying with backoff while storage fails.
+    async fn recover(&self, first: i64) -> Result<Vec<Committed>> {
+        let shared = self.shared;
+        let mut held = Vec::with_capacity(shared.plan.destinations.len());
+        for d in &shared.plan.destinations {
+            let c = on_rayon(|| d.destination.recover(&self.source, first)).with_context(|| {
+                format!(
+                    "recovering partition {} at destination {}",
+                    self.partition,
+                    d.destination.name()
+                )
+            })?;
+            if !c.is_empty() {
+                tracing::info!(partition = %self.partition, destination = d.destination.name(), ranges = c.len(), from_sequence = first, "rows this destination already holds will not be sent again");
+            }
+            held.push(c);
+        }
+        Ok(held)
+    }
+
+    /// Make the segment durable at every destination and checkpoint it, retrying with backoff
+    /// while a destination or storage fails. Receiving waits meanwhile, which is how a slow
+    /// destination slows the source. `false` when the partition turned out to belong to
+    /// another replica.
     async fn commit(&mut self, stop: &watch::Receiver<bool>) -> Result<bool> {
         let Some(mut segment) = self.segment.take() else {
             return Ok(true);
@@ -410,16 +437,23 @@ impl Pipeline<'_> {
             &mut segment.set,
             BatchSet::new(shared.schema),
         ));
+        let mut progress = CommitProgress {
+            dead_letters_stored: false,
+            acked: vec![None; shared.plan.destinations.len()],
+        };
         let mut backoff = Duration::from_millis(200);
+        let mut warned_retention = false;
         loop {
-            match self.try_commit(&segment, &batches).await {
-                Ok(files) => {
-                    if let Some(previous) = self.committed_marker.replace(segment.first) {
-                        // Best effort: a marker left behind is dropped at the next recovery.
-                        if let Err(e) =
-                            inflight::finish(&shared.lake, self.source_id, previous).await
-                        {
-                            tracing::debug!(error = %format!("{e:#}"), "removing a committed segment's marker");
+            match self.try_commit(&segment, &batches, &mut progress).await {
+                Ok(()) => {
+                    if let Some(previous) = self.committed_first.replace(segment.first) {
+                        for d in &shared.plan.destinations {
+                            // Best effort: what is left behind is dropped at the next recovery.
+                            if let Err(e) =
+                                on_rayon(|| d.destination.finish(&self.source, previous))
+                            {
+                                tracing::debug!(destination = d.destination.name(), error = %format!("{e:#}"), "removing a committed segment's recovery records");
+                            }
                         }
                     }
                     let c = &shared.stats;
@@ -430,6 +464,18 @@ impl Pipeline<'_> {
                     c.dead_letters
                         .fetch_add(segment.dead.len() as u64, Ordering::Relaxed);
                     c.segments.fetch_add(1, Ordering::Relaxed);
+                    let mut files = 0;
+                    {
+                        let mut per = c.destinations.lock().expect("counters");
+                        per.resize_with(shared.plan.destinations.len(), Default::default);
+                        for (total, report) in per.iter_mut().zip(progress.acked) {
+                            let mut report = report.expect("every destination acked");
+                            files += report.files.len() as u64;
+                            // Counts only: the list of files is not kept for the whole run.
+                            report.files.clear();
+                            total.merge(report);
+                        }
+                    }
                     c.files.fetch_add(files, Ordering::Relaxed);
                     c.tables.lock().expect("counters").merge(&normalized);
                     tracing::debug!(partition = %self.partition, first = segment.first, last = segment.last, rows = segment.rows, "segment committed");
@@ -445,53 +491,100 @@ impl Pipeline<'_> {
                     if *stop.borrow() && backoff >= shared.max_backoff {
                         return Err(e.context("giving up on a segment while stopping"));
                     }
-                    tracing::warn!(partition = %self.partition, error = %format!("{e:#}"), retry_in = ?backoff, "committing a segment failed; retrying");
+                    let held_for = segment
+                        .first_enqueued
+                        .and_then(|t| t.elapsed().ok())
+                        .unwrap_or_default();
+                    tracing::warn!(partition = %self.partition, error = %format!("{e:#}"), from_sequence = segment.first, held_secs = held_for.as_secs(), retry_in = ?backoff, "committing a segment failed; the checkpoint is held for every destination until it succeeds");
+                    if !warned_retention && held_for >= shared.retention.mul_f64(0.8) {
+                        warned_retention = true;
+                        tracing::error!(partition = %self.partition, held_secs = held_for.as_secs(), retention_secs = shared.retention.as_secs(), "the held checkpoint approaches the hub's retention: events older than the retention will be lost if no destination recovers");
+                    }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(shared.max_backoff);
+                    // What a failed destination did take is recorded: ask it again, so that a
+                    // retry sends only the rest.
+                    for (i, d) in shared.plan.destinations.iter().enumerate() {
+                        if progress.acked[i].is_none() {
+                            if let Some(held) = self.held.as_mut() {
+                                match on_rayon(|| {
+                                    d.destination.recover(&self.source, segment.first)
+                                }) {
+                                    Ok(c) => held[i] = c,
+                                    Err(e) => {
+                                        tracing::debug!(destination = d.destination.name(), error = %format!("{e:#}"), "recovering before a retry")
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// One attempt: every step is idempotent (same names), so a retry may start over.
+    /// One attempt: dead letters, then every destination that has not acked yet, then the
+    /// ownership check and the checkpoint. Each step is idempotent, so a retry may go again.
     async fn try_commit(
         &self,
         segment: &Segment,
-        batches: &[(TableId, i64, RecordBatch)],
-    ) -> Result<u64, CommitError> {
+        batches: &[TableBatch],
+        progress: &mut CommitProgress,
+    ) -> Result<(), CommitError> {
         let shared = self.shared;
-        let lake = &shared.lake;
-        let catalogue = Catalogue::get();
-        let mut dirs: Vec<String> = batches
-            .iter()
-            .map(|(t, h, _)| partition_dir(catalogue.table(*t).name, *h))
-            .collect();
-        dirs.sort();
-        dirs.dedup();
-        let marker = Marker {
-            first: segment.first,
-            last: segment.last,
-            dirs,
-        };
-        inflight::begin(lake, self.source_id, &marker).await?;
-        let files = on_rayon(|| -> Result<u64> {
-            let mut writer =
-                LakeWriter::new(lake.clone(), shared.rt.clone(), shared.lake_options.clone())?;
-            writer.write(self.source_id, batches.to_vec())?;
-            writer.close_all()?;
-            if !segment.dead.is_empty() {
+        let plan = &shared.plan;
+        if !progress.dead_letters_stored && !segment.dead.is_empty() {
+            on_rayon(|| {
                 deadletter::store(
-                    lake,
+                    &plan.dead_letters,
                     &shared.rt,
-                    &inflight::deadletter_name(self.source_id, segment.first),
-                    &self.source,
+                    &crate::sink::inflight::deadletter_name(self.source.id, segment.first),
+                    &self.source.source,
                     &segment.dead,
-                )?;
+                )
+            })?;
+        }
+        progress.dead_letters_stored = true;
+        let held = self.held.as_deref().unwrap_or_default();
+        let mut failed = None;
+        for (i, d) in plan.destinations.iter().enumerate() {
+            if progress.acked[i].is_some() {
+                continue;
             }
-            Ok(writer.written.len() as u64)
-        })?;
+            let outcome = on_rayon(|| -> Result<SegmentReport> {
+                let mut routed = d.routes.route(batches)?;
+                if let Some(h) = held.get(i).filter(|h| !h.is_empty()) {
+                    let before: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
+                    routed = routed
+                        .into_iter()
+                        .filter_map(|b| h.remove_held(b))
+                        .collect();
+                    let after: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
+                    shared
+                        .stats
+                        .already_held
+                        .fetch_add((before - after) as u64, Ordering::Relaxed);
+                }
+                let mut writer = d.destination.open(&self.source, segment.first)?;
+                if !routed.is_empty() {
+                    writer.write(routed)?;
+                }
+                writer.close(segment.last)
+            });
+            match outcome {
+                Ok(report) => progress.acked[i] = Some(report),
+                Err(e) => {
+                    let e = e.context(format!("destination {}", d.destination.name()));
+                    tracing::warn!(partition = %self.partition, destination = d.destination.name(), error = %format!("{e:#}"), "a destination did not take the segment");
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            return Err(CommitError::Failed(e));
+        }
         // Only the owner may move the checkpoint: if the partition changed hands while the
-        // files were written, they are undone and the new owner reads the events again.
+        // rows were written, what can be taken back is, and the new owner reads the events again.
         let owner = shared
             .store
             .owner(
@@ -503,8 +596,12 @@ impl Pipeline<'_> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if owner.as_deref() != Some(shared.owner_id.as_str()) {
-            inflight::undo(lake, self.source_id, &marker).await?;
-            inflight::finish(lake, self.source_id, marker.first).await?;
+            for d in &plan.destinations {
+                on_rayon(|| {
+                    d.destination
+                        .undo(&self.source, segment.first, segment.last)
+                })?;
+            }
             return Err(CommitError::Lost);
         }
         shared
@@ -519,8 +616,15 @@ impl Pipeline<'_> {
             })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(files)
+        Ok(())
     }
+}
+
+/// Which steps of a segment's commit are done, across retries.
+struct CommitProgress {
+    dead_letters_stored: bool,
+    /// Per destination (in plan order), its ack.
+    acked: Vec<Option<SegmentReport>>,
 }
 
 /// Why a commit did not happen.

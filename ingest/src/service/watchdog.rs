@@ -117,7 +117,7 @@ pub async fn watch(
         }
         if hub.is_none() {
             let owner = format!("{}-watchdog", shared.owner_id);
-            match eventhubs::connect(&config.source.eventhubs, &owner).await {
+            match eventhubs::connect(config.eventhubs(), &owner).await {
                 Ok(client) => hub = Some(client),
                 Err(e) => {
                     tracing::debug!(error = %format!("{e:#}"), "watchdog: cannot reach the hub");

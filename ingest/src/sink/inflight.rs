@@ -87,6 +87,19 @@ pub async fn begin(lake: &Location, source_id: u64, marker: &Marker) -> Result<(
     Ok(())
 }
 
+/// The marker of the segment starting at `first`, if there is one.
+pub async fn read(lake: &Location, source_id: u64, first: i64) -> Result<Option<Marker>> {
+    let path = marker_path(lake, source_id, first);
+    match lake.store.get(&path).await {
+        Ok(got) => {
+            let body = got.bytes().await?;
+            Ok(Marker::parse(&String::from_utf8_lossy(&body)))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading in-flight marker {path}")),
+    }
+}
+
 /// The segment is checkpointed: forget it.
 pub async fn finish(lake: &Location, source_id: u64, first: i64) -> Result<()> {
     let path = marker_path(lake, source_id, first);

@@ -65,19 +65,6 @@ impl Default for LakeOptions {
     }
 }
 
-/// Identifier columns: nearly every value distinct, so a dictionary only costs time.
-const PLAIN_COLUMNS: &[&str] = &[
-    "Id",
-    "CorrelationId",
-    "UniqueTokenIdentifier",
-    "OriginalRequestId",
-    "RequestId",
-    "ClientRequestId",
-    "OperationId",
-    "SignInActivityId",
-    "ChangeId",
-];
-
 /// A file the lake writer completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenFile {
@@ -419,7 +406,10 @@ impl LakeWriter {
                     .map(|c| c.name)
                     .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD])
                     .collect();
-                let plain = json.iter().chain(PLAIN_COLUMNS);
+                // Identifier columns: nearly every value distinct, so a dictionary only
+                // costs time.
+                let identifiers = t.columns.iter().filter(|c| c.distinct_values);
+                let plain = json.iter().chain(identifiers.map(|c| &c.name));
                 let props = plain.fold(base.clone(), |b, name| {
                     let path = ColumnPath::from(*name);
                     b.set_column_dictionary_enabled(path.clone(), false)

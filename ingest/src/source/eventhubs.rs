@@ -5,12 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use azure_core::credentials::{Secret, TokenCredential};
 use azure_core_amqp::AmqpTransport;
-use azure_identity::{
-    AzureCliCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential,
-};
 use azure_messaging_eventhubs::models::StartPositions;
 use azure_messaging_eventhubs::{
     ConnectionString, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
@@ -61,7 +56,11 @@ pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerCl
         _ => {
             let namespace = cfg.namespace.as_deref().unwrap_or_default();
             builder
-                .open(namespace, cfg.hub.clone(), credential(&cfg.auth)?)
+                .open(
+                    namespace,
+                    cfg.hub.clone(),
+                    crate::auth::credential(&cfg.auth, "source.eventhubs.auth")?,
+                )
                 .await
                 .context("cannot connect to Event Hubs")
         }
@@ -91,43 +90,6 @@ pub fn namespace(cfg: &EventHubsConfig) -> Result<String> {
     }
 }
 
-/// An Entra ID credential for the non-SAS methods.
-fn credential(auth: &AuthConfig) -> Result<Arc<dyn TokenCredential>> {
-    Ok(match auth {
-        AuthConfig::ClientSecret {
-            tenant_id,
-            client_id,
-            secret_env,
-        } => {
-            let secret = std::env::var(secret_env)
-                .with_context(|| format!("{secret_env} is not set"))?;
-            azure_identity::ClientSecretCredential::new(
-                tenant_id,
-                client_id.clone(),
-                Secret::new(secret),
-                None,
-            )
-            .context("source.eventhubs.auth: client secret credential")?
-        }
-        AuthConfig::ManagedIdentity { client_id } => {
-            let options = ManagedIdentityCredentialOptions {
-                user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
-                ..Default::default()
-            };
-            ManagedIdentityCredential::new(Some(options))
-                .context("source.eventhubs.auth: managed identity")?
-        }
-        AuthConfig::WorkloadIdentity => WorkloadIdentityCredential::new(None)
-            .context("source.eventhubs.auth: workload identity (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE)")?,
-        AuthConfig::AzureCli => {
-            AzureCliCredential::new(None).context("source.eventhubs.auth: Azure CLI")?
-        }
-        AuthConfig::ConnectionString { .. } | AuthConfig::Sas { .. } => {
-            unreachable!("SAS methods connect with a connection string")
-        }
-    })
-}
-
 /// Remove every secret part of a connection string from a message.
 pub fn scrub(message: &str, connection_string: &str) -> String {
     let mut out = message.to_string();
@@ -148,7 +110,7 @@ pub async fn processor(
     consumer: ConsumerClient,
     store: Arc<dyn PartitionStore>,
 ) -> Result<Arc<EventProcessor>> {
-    let cp = &config.checkpoint;
+    let cp = config.checkpoint();
     let location = match config.start_at()? {
         StartAt::Earliest => StartLocation::Earliest,
         StartAt::Latest => StartLocation::Latest,
@@ -161,7 +123,7 @@ pub async fn processor(
     } else {
         ProcessorStrategy::Balanced
     };
-    let prefetch = ((config.source.eventhubs.prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
+    let prefetch = ((config.eventhubs().prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
     let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
         Arc::new(StoreRef(store));
     EventProcessor::builder()

@@ -3,6 +3,7 @@
 mod broker;
 mod columns;
 mod lake;
+mod loganalytics;
 mod lossless;
 mod samples;
 mod service;

@@ -762,3 +762,128 @@ fn bad_configs_are_refused_with_the_field_and_no_secret() {
     assert!(err.contains(CONNECTION_STRING_ENV), "{err}");
     assert!(!err.contains("hunter2"), "secret in {err}");
 }
+
+/// `run` into the lake and Log Analytics: a SIGKILL while requests are in flight loses no
+/// routed row, and only the rows of requests in flight at the kill may arrive twice.
+#[test]
+fn run_forwards_to_log_analytics_and_a_sigkill_mid_request_loses_nothing() {
+    use aad_tests::loganalytics::LogAnalyticsDouble;
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 1500, 23, 10);
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.owner_id = Some("replica-la".into());
+    let double = LogAnalyticsDouble::start();
+    let mut toml = config.toml();
+    toml.push_str(&format!(
+        r#"
+[[destination]]
+name = "sentinel"
+kind = "loganalytics"
+endpoint = "{endpoint}"
+auth = {{ method = "managed_identity" }}
+max_concurrency = 2
+max_request_bytes = 200000
+
+[[destination.route]]
+tables = ["SigninLogs", "AuditLogs"]
+dcr_immutable_id = "{dcr}"
+"#,
+        endpoint = double.endpoint(),
+        dcr = double.dcr_for("SigninLogs"),
+    ));
+    assert_eq!(double.dcr_for("SigninLogs"), double.dcr_for("AuditLogs"));
+    let config = work.path().join("run.toml");
+    std::fs::write(&config, toml).unwrap();
+    let log = work.path().join("run.log");
+    let mut env = service_env(None);
+    env.extend(double.env());
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 4).to_string(), m.clone());
+    }
+    // Slow answers keep requests in flight when the kill comes.
+    double.inject(serde_json::json!({"delay_ms": 2000, "count": 1000}));
+    let service = Service::start(&config, &env, &log);
+    wait_for(
+        "a first request acknowledged",
+        Duration::from_secs(60),
+        || (double.stats()["by_status"]["204"].as_u64().unwrap_or(0) > 0).then_some(()),
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    service.kill();
+    let answered_before_restart = double.stats()["requests"].as_u64().unwrap();
+    double.clear();
+
+    let service = Service::start(&config, &env, &log);
+    wait_for_local_checkpoints(
+        &broker,
+        4,
+        &checkpoints,
+        "every event checkpointed after the kill",
+        Duration::from_secs(120),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+
+    // Every routed row reached Log Analytics; a row twice only from a request in flight at
+    // the kill (at most max_concurrency per partition pipeline).
+    for table in ["SigninLogs", "AuditLogs"] {
+        let want: BTreeSet<(String, i64, i64)> = duckdb(&format!(
+            "SELECT _Partition AS p, _SequenceNumber AS s, _RecordIndex AS i FROM read_parquet('{}/table={table}/**/*.parquet')",
+            lake.display()
+        ))
+        .into_iter()
+        .map(|r| {
+            (
+                r["p"].clone().unwrap(),
+                r["s"].as_deref().unwrap().parse().unwrap(),
+                r["i"].as_deref().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+        assert!(!want.is_empty());
+        let rows = double.rows(&format!("Custom-{table}"));
+        let mut got = BTreeSet::new();
+        let mut twice = 0;
+        for r in &rows {
+            let p = (
+                r["IngestPartition"].as_str().unwrap().to_string(),
+                r["IngestSequenceNumber"].as_i64().unwrap(),
+                r["IngestRecordIndex"].as_i64().unwrap(),
+            );
+            if !got.insert(p) {
+                twice += 1;
+            }
+        }
+        assert_eq!(got, want, "{table}: every routed row arrives");
+        let requests = double.requests();
+        let largest = requests
+            .iter()
+            .map(|r| r["rows"].as_u64().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            twice as u64 <= 4 * 2 * largest,
+            "{table}: {twice} rows arrived twice; at most the {} requests in flight at the kill may repeat ({answered_before_restart} requests before it)",
+            4 * 2
+        );
+    }
+    assert_within_la_limits(&double.stats());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("will not be sent again"),
+        "the restarted service skipped what Log Analytics had acknowledged:\n{text}"
+    );
+    assert_no_secret(&log);
+}
+
+fn assert_within_la_limits(stats: &serde_json::Value) {
+    assert!(
+        stats["max_decompressed_bytes"].as_u64().unwrap() <= 200_000,
+        "{stats}"
+    );
+    assert_eq!(
+        stats["undeclared_columns"],
+        serde_json::json!({}),
+        "{stats}"
+    );
+}
