@@ -8,10 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+pub use crate::destination::loganalytics::MAX_REQUEST_BYTES;
 use crate::sink::parquet::{DEFAULT_FILE_MIB, DEFAULT_ZSTD_LEVEL};
-
-/// The Logs Ingestion API's limit on one call, compressed or not (with a margin below 1 MiB).
-pub const MAX_REQUEST_BYTES: usize = 1_000_000;
 
 /// The whole file. `run` needs `[source]` and `[checkpoint]`; `convert -c` reads the same file
 /// for its destinations and ignores them.

@@ -404,6 +404,7 @@ fn run_service(a: RunArgs) -> Result<()> {
             r.dead_letters,
             secs
         );
+        eprint!("{}", report::destinations(&r.destinations));
         if !r.clean {
             bail!("stopped before every partition committed (see the log above); nothing is lost: uncommitted events are read again at the next start");
         }

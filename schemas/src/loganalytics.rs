@@ -231,6 +231,12 @@ pub fn immutable_id_output(n: usize) -> String {
 /// The name of the template output holding the DCE's logs ingestion endpoint.
 pub const ENDPOINT_OUTPUT: &str = "logsIngestionEndpoint";
 
+/// A new line indented to `depth`.
+fn pad(out: &mut String, depth: usize) {
+    out.push('\n');
+    out.extend(std::iter::repeat_n("  ", depth));
+}
+
 /// A JSON value whose objects keep their keys in the order written, so the generated files are
 /// stable byte for byte.
 enum Json {
@@ -253,15 +259,31 @@ impl Json {
         out
     }
 
-    fn write(&self, out: &mut String, depth: usize) {
-        let pad = |out: &mut String, d: usize| {
-            out.push('\n');
-            out.extend(std::iter::repeat_n("  ", d));
-        };
-        let key = |out: &mut String, k: &str| {
+    /// `{}` when empty, else one `"key": value` a line, indented like the rest.
+    fn write_object<'a>(
+        fields: impl ExactSizeIterator<Item = (&'a str, &'a Json)>,
+        out: &mut String,
+        depth: usize,
+    ) {
+        if fields.len() == 0 {
+            out.push_str("{}");
+            return;
+        }
+        out.push('{');
+        for (i, (k, v)) in fields.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            pad(out, depth + 1);
             out.push_str(&quote(k));
             out.push_str(": ");
-        };
+            v.write(out, depth + 1);
+        }
+        pad(out, depth);
+        out.push('}');
+    }
+
+    fn write(&self, out: &mut String, depth: usize) {
         match self {
             Json::Str(v) => out.push_str(&quote(v)),
             Json::Int(v) => out.push_str(&v.to_string()),
@@ -278,33 +300,11 @@ impl Json {
                 pad(out, depth);
                 out.push(']');
             }
-            Json::Obj(fields) if fields.is_empty() => out.push_str("{}"),
-            Json::Map(fields) if fields.is_empty() => out.push_str("{}"),
             Json::Obj(fields) => {
-                out.push('{');
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    pad(out, depth + 1);
-                    key(out, k);
-                    v.write(out, depth + 1);
-                }
-                pad(out, depth);
-                out.push('}');
+                Self::write_object(fields.iter().map(|(k, v)| (*k, v)), out, depth)
             }
             Json::Map(fields) => {
-                out.push('{');
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    pad(out, depth + 1);
-                    key(out, k);
-                    v.write(out, depth + 1);
-                }
-                pad(out, depth);
-                out.push('}');
+                Self::write_object(fields.iter().map(|(k, v)| (k.as_str(), v)), out, depth)
             }
         }
     }

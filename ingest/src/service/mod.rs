@@ -34,6 +34,8 @@ pub struct RunReport {
     /// Per table, over the committed segments.
     pub tables: aad_schemas::NormalizeStats,
     pub elapsed: Duration,
+    /// Per destination, over the committed segments.
+    pub destinations: Vec<crate::convert::DestinationReport>,
     /// Everything was committed and ownership released within the grace period.
     pub clean: bool,
 }
@@ -182,8 +184,29 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         bytes: c.bytes.load(Ordering::Relaxed),
         tables,
         elapsed: start.elapsed(),
+        destinations: destination_reports(&shared),
         clean,
     })
+}
+
+/// What each destination took over the run.
+fn destination_reports(shared: &Shared) -> Vec<crate::convert::DestinationReport> {
+    let delivered = shared.stats.destinations.lock().expect("counters").clone();
+    let held = shared.stats.already_held.lock().expect("counters").clone();
+    shared
+        .plan
+        .destinations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| crate::convert::DestinationReport {
+            name: d.destination.name().to_string(),
+            kind: d.kind,
+            delivered: delivered.get(i).cloned().unwrap_or_default(),
+            filtered_out: d.routes.filtered_out.load(Ordering::Relaxed),
+            already_held: held.get(i).copied().unwrap_or(0),
+            failed: None,
+        })
+        .collect()
 }
 
 /// Events waiting between a partition's receiver and its pipeline (the client prefetches more).

@@ -74,8 +74,8 @@ pub struct Counters {
     pub tables: Mutex<NormalizeStats>,
     /// Per destination (in plan order): what it took over the committed segments.
     pub destinations: Mutex<Vec<SegmentReport>>,
-    /// Rows not sent again to a destination that already held them.
-    pub already_held: AtomicU64,
+    /// Per destination (in plan order): rows not sent again because it already held them.
+    pub already_held: Mutex<Vec<u64>>,
 }
 
 impl Shared {
@@ -560,10 +560,9 @@ impl Pipeline<'_> {
                         .filter_map(|b| h.remove_held(b))
                         .collect();
                     let after: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
-                    shared
-                        .stats
-                        .already_held
-                        .fetch_add((before - after) as u64, Ordering::Relaxed);
+                    let mut counts = shared.stats.already_held.lock().expect("counters");
+                    counts.resize(plan.destinations.len(), 0);
+                    counts[i] += (before - after) as u64;
                 }
                 let mut writer = d.destination.open(&self.source, segment.first)?;
                 if !routed.is_empty() {

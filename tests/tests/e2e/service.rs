@@ -855,6 +855,7 @@ dcr_immutable_id = "{dcr}"
             }
         }
         assert_eq!(got, want, "{table}: every routed row arrives");
+        eprintln!("{table}: {} rows, {twice} arrived twice", rows.len());
         let requests = double.requests();
         let largest = requests
             .iter()
