@@ -185,7 +185,6 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
         set,
     } = worker;
     let mut dead = Vec::new();
-    let mut rejected = Vec::new();
     let mut outcome = MessageOutcome::default();
     let mut last_line = 0;
     for (line, message) in chunk.messages() {
@@ -196,15 +195,11 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
             sequence: line as i64,
             enqueued: None,
         };
-        let o = decoder.message(message, &ctx, normalizer, set, &mut rejected);
+        let o =
+            deadletter::decode_message(decoder, normalizer, set, Some(message), &ctx, &mut dead);
         outcome.records += o.records;
         outcome.rows += o.rows;
         outcome.rejected += o.rejected;
-        dead.extend(rejected.drain(..).map(|r| DeadLetter {
-            sequence: line as i64,
-            partition: None,
-            rejected: r,
-        }));
     }
     ChunkOutput {
         batches: set.take_batches(),

@@ -11,9 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aad_schemas::{
-    BatchSet, Decoder, MessageContext, NormalizeStats, Normalizer, Rejected, SchemaOptions,
-};
+use aad_schemas::{BatchSet, Decoder, MessageContext, NormalizeStats, Normalizer, SchemaOptions};
 use anyhow::{Context, Result};
 use azure_messaging_eventhubs::models::{Checkpoint, ReceivedEventData};
 use azure_messaging_eventhubs::processor::PartitionClient;
@@ -333,7 +331,6 @@ impl Pipeline<'_> {
         let (source, partition) = (&self.source.source, &self.partition);
         let mut added = 0;
         on_rayon(|| {
-            let mut rejected: Vec<Rejected> = Vec::new();
             for event in &batch {
                 let seq = event.sequence_number().unwrap_or(segment.last);
                 let enqueued = event.enqueued_time().and_then(|t| {
@@ -347,30 +344,18 @@ impl Pipeline<'_> {
                     sequence: seq,
                     enqueued,
                 };
-                match event.event_data().body() {
-                    Some(body) => {
-                        let o = decoder.message(
-                            body,
-                            &ctx,
-                            normalizer,
-                            &mut segment.set,
-                            &mut rejected,
-                        );
-                        segment.records += o.records;
-                        segment.rows += o.rows;
-                        added += body.len();
-                    }
-                    None => rejected.push(Rejected {
-                        reason: "event has no data body".into(),
-                        record_index: None,
-                        raw: Vec::new(),
-                    }),
-                }
-                segment.dead.extend(rejected.drain(..).map(|r| DeadLetter {
-                    sequence: seq,
-                    partition: Some(partition.clone()),
-                    rejected: r,
-                }));
+                let body = event.event_data().body();
+                let o = deadletter::decode_message(
+                    decoder,
+                    normalizer,
+                    &mut segment.set,
+                    body,
+                    &ctx,
+                    &mut segment.dead,
+                );
+                segment.records += o.records;
+                segment.rows += o.rows;
+                added += body.map_or(0, <[u8]>::len);
                 segment.last = seq;
                 segment.last_offset = event.offset().clone();
                 segment.events += 1;

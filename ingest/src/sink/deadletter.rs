@@ -3,7 +3,7 @@
 //! file per input, named from the input's identity, so a rerun replaces it.
 
 use aad_schemas::json::write_str;
-use aad_schemas::Rejected;
+use aad_schemas::{BatchSet, Decoder, MessageContext, MessageOutcome, Normalizer, Rejected};
 use anyhow::{Context, Result};
 use object_store::{ObjectStoreExt, PutPayload};
 use tokio::runtime::Handle;
@@ -16,6 +16,41 @@ pub struct DeadLetter {
     pub sequence: i64,
     pub partition: Option<String>,
     pub rejected: Rejected,
+}
+
+/// Decode and normalize one message (`None`: an event without a body) into `set`; what cannot
+/// become a row joins `dead` with its position. The one decode → dead-letter step that `convert`
+/// and the service share.
+pub fn decode_message(
+    decoder: &mut Decoder,
+    normalizer: &mut Normalizer,
+    set: &mut BatchSet,
+    body: Option<&[u8]>,
+    ctx: &MessageContext,
+    dead: &mut Vec<DeadLetter>,
+) -> MessageOutcome {
+    let mut rejected = Vec::new();
+    let outcome = match body {
+        Some(body) => decoder.message(body, ctx, normalizer, set, &mut rejected),
+        None => {
+            rejected.push(Rejected {
+                reason: "event has no data body".into(),
+                record_index: None,
+                raw: Vec::new(),
+            });
+            MessageOutcome {
+                records: 0,
+                rows: 0,
+                rejected: 1,
+            }
+        }
+    };
+    dead.extend(rejected.into_iter().map(|r| DeadLetter {
+        sequence: ctx.sequence,
+        partition: ctx.partition.map(str::to_string),
+        rejected: r,
+    }));
+    outcome
 }
 
 /// Render dead letters as NDJSON: `source`, `partition`, `sequence`, `record_index`, `reason`,

@@ -774,27 +774,7 @@ fn run_forwards_to_log_analytics_and_a_sigkill_mid_request_loses_nothing() {
     let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
     config.owner_id = Some("replica-la".into());
     let double = LogAnalyticsDouble::start();
-    let mut toml = config.toml();
-    toml.push_str(&format!(
-        r#"
-[[destination]]
-name = "sentinel"
-kind = "loganalytics"
-endpoint = "{endpoint}"
-auth = {{ method = "managed_identity" }}
-max_concurrency = 2
-max_request_bytes = 200000
-
-[[destination.route]]
-tables = ["SigninLogs", "AuditLogs"]
-dcr_immutable_id = "{dcr}"
-"#,
-        endpoint = double.endpoint(),
-        dcr = double.dcr_for("SigninLogs"),
-    ));
-    assert_eq!(double.dcr_for("SigninLogs"), double.dcr_for("AuditLogs"));
-    let config = work.path().join("run.toml");
-    std::fs::write(&config, toml).unwrap();
+    let config = write_la_config(work.path(), &config, &double);
     let log = work.path().join("run.log");
     let mut env = service_env(None);
     env.extend(double.env());
@@ -827,35 +807,8 @@ dcr_immutable_id = "{dcr}"
     // Every routed row reached Log Analytics; a row twice only from a request in flight at
     // the kill (at most max_concurrency per partition pipeline).
     for table in ["SigninLogs", "AuditLogs"] {
-        let want: BTreeSet<(String, i64, i64)> = duckdb(&format!(
-            "SELECT _Partition AS p, _SequenceNumber AS s, _RecordIndex AS i FROM read_parquet('{}/table={table}/**/*.parquet')",
-            lake.display()
-        ))
-        .into_iter()
-        .map(|r| {
-            (
-                r["p"].clone().unwrap(),
-                r["s"].as_deref().unwrap().parse().unwrap(),
-                r["i"].as_deref().unwrap().parse().unwrap(),
-            )
-        })
-        .collect();
-        assert!(!want.is_empty());
-        let rows = double.rows(&format!("Custom-{table}"));
-        let mut got = BTreeSet::new();
-        let mut twice = 0;
-        for r in &rows {
-            let p = (
-                r["IngestPartition"].as_str().unwrap().to_string(),
-                r["IngestSequenceNumber"].as_i64().unwrap(),
-                r["IngestRecordIndex"].as_i64().unwrap(),
-            );
-            if !got.insert(p) {
-                twice += 1;
-            }
-        }
-        assert_eq!(got, want, "{table}: every routed row arrives");
-        eprintln!("{table}: {} rows, {twice} arrived twice", rows.len());
+        let (twice, rows) = assert_all_arrived(&lake, &double, table);
+        eprintln!("{table}: {rows} rows, {twice} arrived twice");
         let requests = double.requests();
         let largest = requests
             .iter()
@@ -874,6 +827,126 @@ dcr_immutable_id = "{dcr}"
         text.contains("will not be sent again"),
         "the restarted service skipped what Log Analytics had acknowledged:\n{text}"
     );
+    assert_no_secret(&log);
+}
+
+/// A config forwarding sign-ins and audits (one DCR) beside the lake.
+fn write_la_config(
+    work: &Path,
+    config: &ServiceConfig,
+    double: &aad_tests::loganalytics::LogAnalyticsDouble,
+) -> PathBuf {
+    let mut toml = config.toml();
+    toml.push_str(&format!(
+        r#"
+[[destination]]
+name = "sentinel"
+kind = "loganalytics"
+endpoint = "{endpoint}"
+auth = {{ method = "managed_identity" }}
+max_concurrency = 2
+max_request_bytes = 200000
+
+[[destination.route]]
+tables = ["SigninLogs", "AuditLogs"]
+dcr_immutable_id = "{dcr}"
+"#,
+        endpoint = double.endpoint(),
+        dcr = double.dcr_for("SigninLogs"),
+    ));
+    assert_eq!(double.dcr_for("SigninLogs"), double.dcr_for("AuditLogs"));
+    let path = work.join("run.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// Every row of `table` in the lake arrived in the double: (rows that arrived twice, rows).
+fn assert_all_arrived(
+    lake: &Path,
+    double: &aad_tests::loganalytics::LogAnalyticsDouble,
+    table: &str,
+) -> (usize, usize) {
+    let want: BTreeSet<(String, i64, i64)> = duckdb(&format!(
+        "SELECT _Partition AS p, _SequenceNumber AS s, _RecordIndex AS i FROM read_parquet('{}/table={table}/**/*.parquet')",
+        lake.display()
+    ))
+    .into_iter()
+    .map(|r| {
+        (
+            r["p"].clone().unwrap(),
+            r["s"].as_deref().unwrap().parse().unwrap(),
+            r["i"].as_deref().unwrap().parse().unwrap(),
+        )
+    })
+    .collect();
+    assert!(!want.is_empty());
+    let rows = double.rows(&format!("Custom-{table}"));
+    let mut got = BTreeSet::new();
+    let mut twice = 0;
+    for r in &rows {
+        let p = (
+            r["IngestPartition"].as_str().unwrap().to_string(),
+            r["IngestSequenceNumber"].as_i64().unwrap(),
+            r["IngestRecordIndex"].as_i64().unwrap(),
+        );
+        if !got.insert(p) {
+            twice += 1;
+        }
+    }
+    assert_eq!(got, want, "{table}: every routed row arrives");
+    (twice, rows.len())
+}
+
+/// `run` while Log Analytics refuses the token: the lake gets the rows, but no checkpoint moves
+/// and the service says why; once the role applies, every row arrives exactly once.
+#[test]
+fn run_holds_the_checkpoint_while_log_analytics_refuses_then_delivers_exactly_once() {
+    use aad_tests::loganalytics::LogAnalyticsDouble;
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 600, 24, 10);
+    let (checkpoints, lake, config) = local_config(work.path(), &broker);
+    let double = LogAnalyticsDouble::start();
+    let config = write_la_config(work.path(), &config, &double);
+    let log = work.path().join("run.log");
+    let mut env = service_env(None);
+    env.extend(double.env());
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    double.fail_always(401);
+    let service = Service::start(&config, &env, &log);
+    wait_for(
+        "the service to say why nothing is acknowledged",
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            (text.contains("401")
+                && text.contains("30 minutes")
+                && text.contains("checkpoint is held"))
+            .then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        local_checkpoints(&checkpoints).is_empty(),
+        "no checkpoint may move while a destination refuses"
+    );
+    assert!(double.rows("Custom-SigninLogs").is_empty());
+    double.clear();
+    wait_for_local_checkpoints(
+        &broker,
+        2,
+        &checkpoints,
+        "every event checkpointed once the token is accepted",
+        Duration::from_secs(120),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    for table in ["SigninLogs", "AuditLogs"] {
+        let (twice, _) = assert_all_arrived(&lake, &double, table);
+        assert_eq!(twice, 0, "{table}: nothing twice without a crash");
+    }
+    assert_within_la_limits(&double.stats());
     assert_no_secret(&log);
 }
 
