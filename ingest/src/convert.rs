@@ -371,6 +371,7 @@ fn convert_input(
         id: stable_hash(&input.source),
         source: input.source.clone(),
         partition: None,
+        epoch: 0,
     };
     let mut reader = ChunkReader::open(input, opts.chunk_bytes)?;
     let mut report = InputReport {

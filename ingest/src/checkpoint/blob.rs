@@ -14,8 +14,9 @@ use object_store::{
 };
 
 use super::{
-    checkpoint_metadata, checkpoint_name, checkpoints, kind_prefix, metadata_value, ownership_name,
-    ownerships, store_error, Kind, PartitionStore, Record, OWNER_ID,
+    checkpoint_metadata, checkpoint_name, checkpoint_path, checkpoints, epoch_name,
+    fenced_metadata, kind_prefix, metadata_value, ownership_name, ownerships, store_error, Fence,
+    Fenced, Kind, PartitionStore, Record, EPOCH, FENCE_ATTEMPTS, OFFSET, OWNER_ID, SEQUENCE_NUMBER,
 };
 use crate::store::Location;
 
@@ -76,6 +77,22 @@ impl ObjectStoreCheckpoints {
             });
         }
         Ok(out)
+    }
+
+    /// A record's metadata and version; `None` when it does not exist.
+    async fn head(
+        &self,
+        name: &str,
+    ) -> azure_core::Result<Option<(Vec<(String, String)>, Option<String>)>> {
+        let head = GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        match self.location.store.get_opts(&self.path(name), head).await {
+            Ok(got) => Ok(Some((metadata(&got.attributes), got.meta.e_tag))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_error("reading the checkpoint store", e)),
+        }
     }
 
     async fn put(
@@ -189,8 +206,117 @@ impl CheckpointStore for ObjectStoreCheckpoints {
     }
 }
 
+/// A put on the version last read: `If-Match`, or `If-None-Match: *` when there was none.
+fn on_version(version: &Option<String>) -> PutMode {
+    match version {
+        Some(etag) => PutMode::Update(UpdateVersion {
+            e_tag: Some(etag.clone()),
+            version: None,
+        }),
+        None => PutMode::Create,
+    }
+}
+
+/// Another writer got there first.
+fn conflict(e: &object_store::Error) -> bool {
+    matches!(
+        e,
+        object_store::Error::Precondition { .. }
+            | object_store::Error::AlreadyExists { .. }
+            | object_store::Error::NotFound { .. }
+    )
+}
+
 #[async_trait]
 impl PartitionStore for ObjectStoreCheckpoints {
+    async fn fence(
+        &self,
+        namespace: &str,
+        hub: &str,
+        consumer_group: &str,
+        partition: &str,
+        owner: &str,
+    ) -> azure_core::Result<Fence> {
+        let epoch_record = epoch_name(namespace, hub, consumer_group, partition);
+        let checkpoint = checkpoint_path(namespace, hub, consumer_group, partition);
+        for _ in 0..FENCE_ATTEMPTS {
+            let (meta, version) = self.head(&epoch_record).await?.unwrap_or_default();
+            let epoch = metadata_value(&meta, EPOCH)
+                .and_then(|e| e.parse::<u64>().ok())
+                .unwrap_or(0)
+                + 1;
+            let pairs = [
+                (EPOCH, epoch.to_string()),
+                (super::EPOCH_OWNER, owner.to_string()),
+            ];
+            let epoch_version = match self.put(&epoch_record, on_version(&version), &pairs).await {
+                Ok(v) => v,
+                Err(e) if conflict(&e) => continue,
+                Err(e) => return Err(store_error("raising the partition's epoch", e)),
+            };
+            // The checkpoint record changes version, so an earlier writer's next put fails.
+            let Some((meta, version)) = self.head(&checkpoint).await? else {
+                return Ok(Fence {
+                    epoch,
+                    sequence_number: None,
+                    offset: None,
+                    version: None,
+                    epoch_version,
+                });
+            };
+            let offset = metadata_value(&meta, OFFSET).map(str::to_string);
+            let sequence_number =
+                metadata_value(&meta, SEQUENCE_NUMBER).and_then(|s| s.parse().ok());
+            let pairs = fenced_metadata(offset.as_deref(), sequence_number, epoch, owner);
+            match self.put(&checkpoint, on_version(&version), &pairs).await {
+                Ok(version) => {
+                    return Ok(Fence {
+                        epoch,
+                        sequence_number,
+                        offset,
+                        version,
+                        epoch_version,
+                    })
+                }
+                Err(e) if conflict(&e) => continue,
+                Err(e) => return Err(store_error("fencing the checkpoint", e)),
+            }
+        }
+        Err(store_error(
+            "fencing the checkpoint",
+            format!("partition {partition}: other writers kept changing it"),
+        ))
+    }
+
+    async fn checkpoint_fenced(
+        &self,
+        fence: &mut Fence,
+        checkpoint: &Checkpoint,
+        owner: &str,
+    ) -> Result<(), Fenced> {
+        let pairs = fenced_metadata(
+            checkpoint.offset.as_deref(),
+            checkpoint.sequence_number,
+            fence.epoch,
+            owner,
+        );
+        match self
+            .put(
+                &checkpoint_name(checkpoint),
+                on_version(&fence.version),
+                &pairs,
+            )
+            .await
+        {
+            Ok(version) => {
+                fence.version = version;
+                Ok(())
+            }
+            Err(e) if conflict(&e) => Err(Fenced::Lost),
+            Err(e) => Err(Fenced::Store(store_error("writing a checkpoint", e))),
+        }
+    }
+
     async fn owner(
         &self,
         namespace: &str,

@@ -15,8 +15,9 @@ use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use azure_messaging_eventhubs::CheckpointStore;
 
 use super::{
-    checkpoint_metadata, checkpoint_name, checkpoints, kind_prefix, metadata_value, ownership_name,
-    ownerships, store_error, Kind, PartitionStore, Record, OWNER_ID,
+    checkpoint_metadata, checkpoint_name, checkpoint_path, checkpoints, epoch_name,
+    fenced_metadata, kind_prefix, metadata_value, ownership_name, ownerships, store_error, Fence,
+    Fenced, Kind, PartitionStore, Record, EPOCH, EPOCH_OWNER, OFFSET, OWNER_ID, SEQUENCE_NUMBER,
 };
 
 const ETAG: &str = "etag";
@@ -199,8 +200,122 @@ impl CheckpointStore for LocalStore {
     }
 }
 
+impl LocalStore {
+    /// Write `pairs` as the next version of a record (under the lock): its version counter
+    /// goes up by one, as an etag changes with every write.
+    fn write_next(
+        &self,
+        name: &str,
+        current: Option<&Record>,
+        pairs: &[(&str, String)],
+    ) -> std::io::Result<String> {
+        let version = current
+            .and_then(|r| r.etag.as_deref())
+            .and_then(|e| e.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let mut all: Vec<(&str, String)> = pairs.to_vec();
+        all.push((ETAG, version.to_string()));
+        self.write_record(name, &all)?;
+        Ok(version.to_string())
+    }
+}
+
 #[async_trait]
 impl PartitionStore for LocalStore {
+    async fn fence(
+        &self,
+        namespace: &str,
+        hub: &str,
+        consumer_group: &str,
+        partition: &str,
+        owner: &str,
+    ) -> azure_core::Result<Fence> {
+        let fail = |e| store_error("fencing the checkpoint", e);
+        let _lock = self.lock().map_err(fail)?;
+        let epoch_record = epoch_name(namespace, hub, consumer_group, partition);
+        let current = read_record(&self.dir.join(&epoch_record), partition.to_string());
+        let epoch = current
+            .as_ref()
+            .and_then(|r| r.get(EPOCH))
+            .and_then(|e| e.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let epoch_version = self
+            .write_next(
+                &epoch_record,
+                current.as_ref(),
+                &[(EPOCH, epoch.to_string()), (EPOCH_OWNER, owner.to_string())],
+            )
+            .map_err(fail)?;
+        let name = checkpoint_path(namespace, hub, consumer_group, partition);
+        let Some(current) = read_record(&self.dir.join(&name), partition.to_string()) else {
+            return Ok(Fence {
+                epoch,
+                sequence_number: None,
+                offset: None,
+                version: None,
+                epoch_version: Some(epoch_version),
+            });
+        };
+        let offset = current.get(OFFSET).map(str::to_string);
+        let sequence_number = current.get(SEQUENCE_NUMBER).and_then(|s| s.parse().ok());
+        let pairs = fenced_metadata(offset.as_deref(), sequence_number, epoch, owner);
+        let version = self
+            .write_next(&name, Some(&current), &pairs)
+            .map_err(fail)?;
+        Ok(Fence {
+            epoch,
+            sequence_number,
+            offset,
+            version: Some(version),
+            epoch_version: Some(epoch_version),
+        })
+    }
+
+    async fn checkpoint_fenced(
+        &self,
+        fence: &mut Fence,
+        checkpoint: &Checkpoint,
+        owner: &str,
+    ) -> Result<(), Fenced> {
+        let fail = |e| Fenced::Store(store_error("writing a checkpoint", e));
+        let _lock = self.lock().map_err(fail)?;
+        let name = checkpoint_name(checkpoint);
+        let current = read_record(&self.dir.join(&name), checkpoint.partition_id.clone());
+        if current.as_ref().and_then(|r| r.etag.clone()) != fence.version {
+            return Err(Fenced::Lost);
+        }
+        if fence.version.is_none() {
+            // The first checkpoint: the epoch must still be ours (under the same lock here, so
+            // no window is left).
+            let epoch_record = epoch_name(
+                &checkpoint.fully_qualified_namespace,
+                &checkpoint.event_hub_name,
+                &checkpoint.consumer_group,
+                &checkpoint.partition_id,
+            );
+            let epoch = read_record(
+                &self.dir.join(epoch_record),
+                checkpoint.partition_id.clone(),
+            );
+            if epoch.and_then(|r| r.etag) != fence.epoch_version {
+                return Err(Fenced::Lost);
+            }
+        }
+        let pairs = fenced_metadata(
+            checkpoint.offset.as_deref(),
+            checkpoint.sequence_number,
+            fence.epoch,
+            owner,
+        );
+        fence.version = Some(
+            self.write_next(&name, current.as_ref(), &pairs)
+                .map_err(fail)?,
+        );
+        Ok(())
+    }
+
     async fn owner(
         &self,
         namespace: &str,
@@ -306,5 +421,66 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(listed[0].owner_id, None);
+    }
+
+    fn cp(seq: i64) -> Checkpoint {
+        Checkpoint {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "$default".into(),
+            partition_id: "0".into(),
+            offset: Some(format!("{}", seq * 100)),
+            sequence_number: Some(seq),
+        }
+    }
+
+    /// A writer that lost the partition cannot move its checkpoint: the new owner's fence
+    /// changed the record, with or without an earlier checkpoint.
+    #[tokio::test]
+    async fn a_fenced_out_writer_cannot_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let fence = |owner: &'static str| {
+            let store = &store;
+            async move {
+                store
+                    .fence("ns", "hub", "$default", "0", owner)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Never checkpointed: the first checkpoint goes to whoever fenced last.
+        let mut a = fence("a").await;
+        let mut b = fence("b").await;
+        assert_eq!((a.epoch, b.epoch), (1, 2));
+        assert_eq!(b.sequence_number, None);
+        assert!(matches!(
+            store.checkpoint_fenced(&mut a, &cp(5), "a").await,
+            Err(Fenced::Lost)
+        ));
+        store.checkpoint_fenced(&mut b, &cp(5), "b").await.unwrap();
+        store.checkpoint_fenced(&mut b, &cp(9), "b").await.unwrap();
+        // A third writer takes over from the checkpoint b left.
+        let mut c = fence("c").await;
+        assert_eq!(
+            (c.epoch, c.sequence_number, c.offset.as_deref()),
+            (3, Some(9), Some("900"))
+        );
+        assert!(matches!(
+            store.checkpoint_fenced(&mut b, &cp(12), "b").await,
+            Err(Fenced::Lost)
+        ));
+        store.checkpoint_fenced(&mut c, &cp(12), "c").await.unwrap();
+        let listed = store
+            .list_checkpoints("ns", "hub", "$default")
+            .await
+            .unwrap();
+        assert_eq!(listed[0].sequence_number, Some(12));
+        // A hand reset (an unconditional write, as other tools do) fences everyone out.
+        store.update_checkpoint(cp(3)).await.unwrap();
+        assert!(matches!(
+            store.checkpoint_fenced(&mut c, &cp(15), "c").await,
+            Err(Fenced::Lost)
+        ));
     }
 }

@@ -8,6 +8,22 @@
 //! Both stores implement the Event Hubs client's [`CheckpointStore`]; a claim lost to another
 //! replica (the record changed, or was created, since it was read) leaves that partition out of
 //! the answer instead of failing, because an error stops the client's `EventProcessor`.
+//!
+//! **Fencing.** Ownership alone does not stop a writer that lost its partition while it was
+//! committing (a pause, a slow store, object_store's own retries) from moving the checkpoint
+//! after the new owner read it. So a writer that takes a partition first [`fences`](PartitionStore::fence)
+//! it: it raises the partition's epoch (`…/aad-ingest-epoch/{id}`, written with If-Match) and
+//! rewrites the checkpoint record with If-Match (same position, plus `aadingestepoch` and
+//! `aadingestowner`), which changes its version. Every later checkpoint is a put on the version
+//! that writer last saw; any other writer's put since (a stale owner, a new owner, a hand reset)
+//! makes it fail as [`Fenced::Lost`], never an overwrite. The extra metadata and records leave
+//! the blobs as the Python, .NET and Go processors and KEDA read them (`sequencenumber`,
+//! `offset` unchanged; other records live beside `ownership/` and `checkpoint/`).
+//!
+//! A partition that was never checkpointed has no record to rewrite; its first checkpoint is
+//! written (create-only) right after re-asserting the epoch record with If-Match. A newer writer
+//! that fences between those two requests is the one window left: it then loses its first
+//! checkpoint to the older writer's and takes the partition again.
 
 pub mod blob;
 pub mod local;
@@ -27,6 +43,64 @@ use crate::store;
 pub const OWNER_ID: &str = "ownerid";
 pub const OFFSET: &str = "offset";
 pub const SEQUENCE_NUMBER: &str = "sequencenumber";
+/// Ours: the epoch and owner of the writer that wrote a checkpoint or an epoch record.
+pub const EPOCH: &str = "aadingestepoch";
+pub const EPOCH_OWNER: &str = "aadingestowner";
+
+/// The directory of epoch records, beside `ownership/` and `checkpoint/`.
+const EPOCH_DIR: &str = "aad-ingest-epoch";
+
+/// A writer's hold on one partition: its epoch, the checkpoint when it took the partition, and
+/// the version of the checkpoint record it last wrote or read (`None`: there was none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub epoch: u64,
+    pub sequence_number: Option<i64>,
+    pub offset: Option<String>,
+    pub(crate) version: Option<String>,
+    /// The epoch record's version: a partition's first checkpoint (there is no record to
+    /// fence) is written only after re-asserting it.
+    pub(crate) epoch_version: Option<String>,
+}
+
+/// Why a fenced checkpoint was not written.
+#[derive(Debug)]
+pub enum Fenced {
+    /// Another writer wrote the checkpoint since this one last did: the partition is not ours.
+    Lost,
+    Store(azure_core::Error),
+}
+
+impl std::fmt::Display for Fenced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fenced::Lost => write!(f, "the checkpoint was written by another writer"),
+            Fenced::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// `{namespace}/{hub}/{consumer group}/aad-ingest-epoch/{partition}`.
+pub fn epoch_name(namespace: &str, hub: &str, consumer_group: &str, partition: &str) -> String {
+    format!(
+        "{}{EPOCH_DIR}/{partition}",
+        hub_prefix(namespace, hub, consumer_group)
+    )
+}
+
+/// `…/checkpoint/{partition}`.
+pub fn checkpoint_path(
+    namespace: &str,
+    hub: &str,
+    consumer_group: &str,
+    partition: &str,
+) -> String {
+    kind_prefix(namespace, hub, consumer_group, Kind::Checkpoint) + partition
+}
+
+/// How many times a fence is retried when another writer changes a record between our read
+/// and our conditional write.
+pub(crate) const FENCE_ATTEMPTS: usize = 20;
 
 /// `{namespace}/{hub}/{consumer group}/` lower-cased: the partition id keeps its case.
 pub fn hub_prefix(namespace: &str, hub: &str, consumer_group: &str) -> String {
@@ -147,6 +221,22 @@ pub(crate) fn checkpoint_metadata(c: &Checkpoint) -> Vec<(&'static str, String)>
     pairs
 }
 
+/// A checkpoint record's metadata as a fenced writer writes it.
+pub(crate) fn fenced_metadata(
+    offset: Option<&str>,
+    sequence_number: Option<i64>,
+    epoch: u64,
+    owner: &str,
+) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![(OFFSET, offset.unwrap_or_default().to_string())];
+    if let Some(seq) = sequence_number {
+        pairs.push((SEQUENCE_NUMBER, seq.to_string()));
+    }
+    pairs.push((EPOCH, epoch.to_string()));
+    pairs.push((EPOCH_OWNER, owner.to_string()));
+    pairs
+}
+
 /// What the service needs beyond the client's trait.
 #[async_trait]
 pub trait PartitionStore: CheckpointStore + Send + Sync {
@@ -158,6 +248,26 @@ pub trait PartitionStore: CheckpointStore + Send + Sync {
         consumer_group: &str,
         partition: &str,
     ) -> azure_core::Result<Option<String>>;
+
+    /// Take a partition for writing: raise its epoch and rewrite its checkpoint record so that
+    /// every earlier writer's next checkpoint fails (see the module doc).
+    async fn fence(
+        &self,
+        namespace: &str,
+        hub: &str,
+        consumer_group: &str,
+        partition: &str,
+        owner: &str,
+    ) -> azure_core::Result<Fence>;
+
+    /// Write a checkpoint only if the record is still the version `fence` last saw; on success
+    /// the fence holds the new version.
+    async fn checkpoint_fenced(
+        &self,
+        fence: &mut Fence,
+        checkpoint: &Checkpoint,
+        owner: &str,
+    ) -> Result<(), Fenced>;
 
     /// Give up ownerships (on shutdown) so other replicas take them at once instead of after
     /// the expiry.

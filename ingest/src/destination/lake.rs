@@ -63,9 +63,11 @@ impl Destination for LakeDestination {
         Ok(Box::new(LakeSegment {
             lake: self,
             source_id: source.id,
+            epoch: source.epoch,
             first,
             dirs: Vec::new(),
-            writer: LakeWriter::new(self.location.clone(), self.rt.clone(), self.options.clone())?,
+            writer: LakeWriter::new(self.location.clone(), self.rt.clone(), self.options.clone())?
+                .with_file_suffix(inflight::epoch_suffix(source.epoch)),
         }))
     }
 
@@ -76,13 +78,19 @@ impl Destination for LakeDestination {
         let lake = &self.location;
         self.rt.block_on(async {
             // The marker names the directories the segment wrote into.
-            let dirs = inflight::read(lake, source.id, first)
+            let epoch = source.epoch;
+            let dirs = inflight::read(lake, source.id, first, epoch)
                 .await?
                 .map(|m| m.dirs)
                 .unwrap_or_default();
-            let marker = Marker { first, last, dirs };
+            let marker = Marker {
+                first,
+                last,
+                epoch,
+                dirs,
+            };
             inflight::undo(lake, source.id, &marker).await?;
-            inflight::finish(lake, source.id, first).await
+            inflight::finish(lake, source.id, first, epoch).await
         })
     }
 
@@ -90,8 +98,12 @@ impl Destination for LakeDestination {
         if !self.markers {
             return Ok(());
         }
-        self.rt
-            .block_on(inflight::finish(&self.location, source.id, first))
+        self.rt.block_on(inflight::finish(
+            &self.location,
+            source.id,
+            first,
+            source.epoch,
+        ))
     }
 }
 
@@ -106,6 +118,7 @@ fn source_label(source: &SourcePartition) -> String {
 struct LakeSegment<'a> {
     lake: &'a LakeDestination,
     source_id: u64,
+    epoch: u64,
     first: i64,
     /// Directories the marker names so far.
     dirs: Vec<String>,
@@ -128,6 +141,7 @@ impl SegmentWriter for LakeSegment<'_> {
                 self.dirs.sort();
                 let marker = Marker {
                     first: self.first,
+                    epoch: self.epoch,
                     // Widened to the segment's end at undo: files are named by their first
                     // row, which lies at or after `first`.
                     last: i64::MAX,

@@ -43,6 +43,9 @@ pub struct SourcePartition {
     pub source: String,
     /// The Event Hubs partition id; `None` for files.
     pub partition: Option<String>,
+    /// The writer's epoch (see `checkpoint`): what it writes is told apart from what earlier
+    /// and later writers of the same partition wrote. 0 for files.
+    pub epoch: u64,
 }
 
 /// Rows a destination already holds, as position ranges per table (and per hour of

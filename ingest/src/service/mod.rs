@@ -99,6 +99,7 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         retention: Duration::from_secs_f64(eh.retention_hours * 3600.0),
         stats: Counters::default(),
         rt: tokio::runtime::Handle::current(),
+        turns: Default::default(),
     });
     let destinations: Vec<&str> = shared
         .plan

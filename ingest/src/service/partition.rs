@@ -1,7 +1,12 @@
-//! One partition's pipeline: receive events, decode and normalize them into a segment, and
-//! commit the segment (dead letters → every destination writes its routed rows and acks →
-//! ownership check → checkpoint → the previous segment's recovery records removed) once it is
-//! big enough, old enough, the memory budget asks for it, or the service stops. The checkpoint
+//! One partition's pipeline. On taking the partition it waits for any earlier pipeline of the
+//! same partition to end, fences it (a new epoch, the checkpoint record rewritten: see
+//! `checkpoint`), lets every destination recover, and skips events at or below the checkpoint.
+//! Then it receives events, decodes and normalizes them into a segment, and commits the segment
+//! (ownership check → dead letters → every destination writes its routed rows, named with the
+//! epoch, and acks → the checkpoint put on the version this writer last saw → the previous
+//! segment's recovery records removed) once it is big enough, old enough, the memory budget asks
+//! for it, or the service stops. A refused checkpoint means another writer has the partition:
+//! this writer takes back its own epoch's files, and nobody else's. The checkpoint
 //! therefore only ever moves over events whose rows every destination holds; a destination that
 //! cannot take them holds the checkpoint for all. When a partition is taken, each destination
 //! recovers (the lake undoes what was not checkpointed, Log Analytics reports what it had
@@ -21,7 +26,7 @@ use std::sync::Mutex;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
-use crate::checkpoint::PartitionStore;
+use crate::checkpoint::{Fence, Fenced, PartitionStore};
 use crate::destination::plan::Plan;
 use crate::destination::{Committed, SegmentReport, SourcePartition, TableBatch};
 use crate::sink::deadletter::{self, DeadLetter};
@@ -54,6 +59,8 @@ pub struct Shared {
     pub retention: Duration,
     pub stats: Counters,
     pub rt: Handle,
+    /// One lock per partition, held by its pipeline for its whole life.
+    pub turns: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Running totals for the service's progress lines and its final report.
@@ -69,6 +76,8 @@ pub struct Counters {
     pub undone_files: AtomicU64,
     /// Events the client delivered again after recovering its link (see [`Pipeline::fresh`]).
     pub redelivered: AtomicU64,
+    /// Events the hub dropped (retention) before they were read past a checkpoint.
+    pub retention_gaps: AtomicU64,
     pub tables: Mutex<NormalizeStats>,
     /// Per destination (in plan order): what it took over the committed segments.
     pub destinations: Mutex<Vec<SegmentReport>>,
@@ -77,12 +86,25 @@ pub struct Counters {
 }
 
 impl Shared {
+    /// Wait until no other pipeline of `partition` runs, and hold that until dropped.
+    async fn turn(&self, partition: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.turns
+                .lock()
+                .expect("turns")
+                .entry(partition.to_string())
+                .or_default(),
+        );
+        lock.lock_owned().await
+    }
+
     /// `_Source` of every row: the hub, as the SDKs name it.
     pub fn source(&self) -> String {
         format!("sb://{}/{}", self.namespace, self.hub)
     }
-    fn source_partition(&self, partition: &str) -> SourcePartition {
+    fn source_partition(&self, partition: &str, epoch: u64) -> SourcePartition {
         SourcePartition {
+            epoch,
             id: stable_hash(&format!(
                 "{}/{}/{}",
                 self.source(),
@@ -139,6 +161,11 @@ struct Pipeline<'a> {
     committed_first: Option<i64>,
     /// Highest sequence number this receiver has handed over, committed or not.
     last_taken: Option<i64>,
+    /// The event after the checkpoint, until the first event arrives: a later one means the
+    /// hub's retention passed the checkpoint.
+    expect_next: Option<i64>,
+    /// This writer's epoch and the checkpoint version it last saw.
+    fence: Fence,
 }
 
 /// Run CPU work on the rayon pool, from a tokio worker that steps aside meanwhile. The work
@@ -200,6 +227,39 @@ pub async fn pump(
 /// Bound on closing one receiver.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Fence the partition (see `checkpoint`): retried with backoff while the store fails; `None`
+/// when the service stops first.
+async fn take_fence(
+    shared: &Shared,
+    partition: &str,
+    stop: &watch::Receiver<bool>,
+) -> Option<Fence> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match shared
+            .store
+            .fence(
+                &shared.namespace,
+                &shared.hub,
+                &shared.consumer_group,
+                partition,
+                &shared.owner_id,
+            )
+            .await
+        {
+            Ok(f) => return Some(f),
+            Err(e) => {
+                if *stop.borrow() {
+                    return None;
+                }
+                tracing::warn!(partition = %partition, error = %e, retry_in = ?backoff, "fencing the partition failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(shared.max_backoff);
+            }
+        }
+    }
+}
+
 /// Drain one partition until the service stops or the partition goes away.
 pub async fn drain(
     shared: Arc<Shared>,
@@ -207,9 +267,15 @@ pub async fn drain(
     mut events: mpsc::Receiver<Received>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Ended> {
+    // One pipeline per partition at a time, across processor restarts: a previous one (its
+    // rayon work included) ends before this one fences and recovers.
+    let _turn = shared.turn(&partition).await;
+    let Some(fence) = take_fence(&shared, &partition, &stop).await else {
+        return Ok(Ended::Stopped);
+    };
     let mut p = Pipeline {
         shared: &shared,
-        source: shared.source_partition(&partition),
+        source: shared.source_partition(&partition, fence.epoch),
         partition: partition.clone(),
         decoder: Decoder::default(),
         normalizer: Normalizer::new(shared.schema),
@@ -217,9 +283,18 @@ pub async fn drain(
         spare_set: None,
         held: None,
         committed_first: None,
-        last_taken: None,
+        // Events at or below the checkpoint are committed: a processor that started from an
+        // older checkpoint (read before a previous owner's last commit) delivers them again.
+        last_taken: fence.sequence_number,
+        expect_next: fence.sequence_number.map(|c| c + 1),
+        fence,
     };
-    tracing::info!(partition = %partition, "partition taken");
+    tracing::info!(partition = %partition, epoch = p.fence.epoch, checkpoint = ?p.fence.sequence_number, "partition taken");
+    // What was written past the checkpoint by writers that never committed it is undone, and
+    // each destination says what it already holds.
+    let from = p.fence.sequence_number.map_or(i64::MIN, |c| c + 1);
+    let held = p.recover(from).await?;
+    p.held = Some(held);
     // Commits look at this copy (to stop retrying when the service stops) while the loop waits
     // on the original.
     let stopping = stop.clone();
@@ -305,9 +380,14 @@ impl Pipeline<'_> {
                 self.partition
             );
         };
-        if self.held.is_none() {
-            let held = self.recover(first_seq).await?;
-            self.held = Some(held);
+        if let Some(expected) = self.expect_next.take() {
+            if first_seq > expected {
+                tracing::warn!(partition = %self.partition, checkpoint = expected - 1, first_available = first_seq, lost_events = first_seq - expected, "the hub's retention passed the checkpoint: events after it are gone from the hub and were never read");
+                self.shared
+                    .stats
+                    .retention_gaps
+                    .fetch_add((first_seq - expected) as u64, Ordering::Relaxed);
+            }
         }
         let shared = self.shared;
         let spare_set = &mut self.spare_set;
@@ -429,8 +509,13 @@ impl Pipeline<'_> {
         let mut backoff = Duration::from_millis(200);
         let mut warned_retention = false;
         loop {
-            match self.try_commit(&segment, &batches, &mut progress).await {
+            let mut fence = self.fence.clone();
+            match self
+                .try_commit(&segment, &batches, &mut progress, &mut fence)
+                .await
+            {
                 Ok(()) => {
+                    self.fence = fence;
                     if let Some(previous) = self.committed_first.replace(segment.first) {
                         for d in &shared.plan.destinations {
                             // Best effort: what is left behind is dropped at the next recovery.
@@ -508,6 +593,18 @@ impl Pipeline<'_> {
         }
     }
 
+    /// Take back what this writer wrote of a segment it will not checkpoint (its own epoch's
+    /// files only).
+    fn undo(&self, segment: &Segment) -> Result<()> {
+        for d in &self.shared.plan.destinations {
+            on_rayon(|| {
+                d.destination
+                    .undo(&self.source, segment.first, segment.last)
+            })?;
+        }
+        Ok(())
+    }
+
     /// One attempt: dead letters, then every destination that has not acked yet, then the
     /// ownership check and the checkpoint. Each step is idempotent, so a retry may go again.
     async fn try_commit(
@@ -515,15 +612,37 @@ impl Pipeline<'_> {
         segment: &Segment,
         batches: &[TableBatch],
         progress: &mut CommitProgress,
+        fence_slot: &mut Fence,
     ) -> Result<(), CommitError> {
         let shared = self.shared;
         let plan = &shared.plan;
+        // Not ours any more: write nothing (the fence below stops a writer that passes this
+        // check and loses the partition afterwards).
+        let owner = shared
+            .store
+            .owner(
+                &shared.namespace,
+                &shared.hub,
+                &shared.consumer_group,
+                &self.partition,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if owner.as_deref() != Some(shared.owner_id.as_str()) {
+            // An earlier attempt may have written to some destinations.
+            self.undo(segment)?;
+            return Err(CommitError::Lost);
+        }
         if !progress.dead_letters_stored && !segment.dead.is_empty() {
             on_rayon(|| {
                 deadletter::store(
                     &plan.dead_letters,
                     &shared.rt,
-                    &crate::sink::inflight::deadletter_name(self.source.id, segment.first),
+                    &crate::sink::inflight::deadletter_name(
+                        self.source.id,
+                        segment.first,
+                        self.source.epoch,
+                    ),
                     &self.source.source,
                     &segment.dead,
                 )
@@ -567,39 +686,35 @@ impl Pipeline<'_> {
         if let Some(e) = failed {
             return Err(CommitError::Failed(e));
         }
-        // Only the owner may move the checkpoint: if the partition changed hands while the
-        // rows were written, what can be taken back is, and the new owner reads the events again.
-        let owner = shared
+        // Only this writer's fence may move the checkpoint: if another writer wrote it since,
+        // the partition is not ours, and what this segment wrote is taken back.
+        let checkpoint = Checkpoint {
+            fully_qualified_namespace: shared.namespace.clone(),
+            event_hub_name: shared.hub.clone(),
+            consumer_group: shared.consumer_group.clone(),
+            partition_id: self.partition.clone(),
+            offset: segment.last_offset.clone(),
+            sequence_number: Some(segment.last),
+        };
+        let mut fence = self.fence.clone();
+        match shared
             .store
-            .owner(
-                &shared.namespace,
-                &shared.hub,
-                &shared.consumer_group,
-                &self.partition,
-            )
+            .checkpoint_fenced(&mut fence, &checkpoint, &shared.owner_id)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if owner.as_deref() != Some(shared.owner_id.as_str()) {
-            for d in &plan.destinations {
-                on_rayon(|| {
-                    d.destination
-                        .undo(&self.source, segment.first, segment.last)
-                })?;
+        {
+            Ok(()) => {}
+            Err(Fenced::Lost) => {
+                for d in &plan.destinations {
+                    on_rayon(|| {
+                        d.destination
+                            .undo(&self.source, segment.first, segment.last)
+                    })?;
+                }
+                return Err(CommitError::Lost);
             }
-            return Err(CommitError::Lost);
+            Err(Fenced::Store(e)) => return Err(CommitError::Failed(anyhow::anyhow!("{e}"))),
         }
-        shared
-            .store
-            .update_checkpoint(Checkpoint {
-                fully_qualified_namespace: shared.namespace.clone(),
-                event_hub_name: shared.hub.clone(),
-                consumer_group: shared.consumer_group.clone(),
-                partition_id: self.partition.clone(),
-                offset: segment.last_offset.clone(),
-                sequence_number: Some(segment.last),
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        *fence_slot = fence;
         Ok(())
     }
 }

@@ -7,6 +7,12 @@
 //! lake file holding events past the checkpoint is covered by a marker, and so is the last
 //! segment committed before it.
 //!
+//! Every artifact of a segment carries its writer's epoch (see `checkpoint`): the marker
+//! `_inflight/<source id>/<first>-e<epoch>`, its lake files `<source id>-<first row>-e<epoch>`
+//! and its dead letters. Undoing a segment therefore touches only that writer's files, never
+//! those of another writer of the same partition (epoch 0, for files and for markers written
+//! before epochs, names carry no suffix).
+//!
 //! When a partition is taken (after a crash, a restart, or a handover), the first event it
 //! receives comes right after the checkpoint it started from. Every marker whose range starts
 //! at or after that event covers rows that are about to be read again: those files (and the
@@ -28,6 +34,8 @@ use crate::store::Location;
 pub struct Marker {
     pub first: i64,
     pub last: i64,
+    /// The writer's epoch.
+    pub epoch: u64,
     /// `table=…/date=…/hour=…` directories the segment writes into.
     pub dirs: Vec<String>,
 }
@@ -37,22 +45,43 @@ pub fn file_prefix(source_id: u64) -> String {
     format!("{source_id:016x}-")
 }
 
+/// `-e<epoch>` after a name, or nothing for epoch 0.
+pub fn epoch_suffix(epoch: u64) -> String {
+    if epoch == 0 {
+        String::new()
+    } else {
+        format!("-e{epoch}")
+    }
+}
+
 /// Where a segment's dead letters go.
-pub fn deadletter_name(source_id: u64, first: i64) -> String {
-    format!("{source_id:016x}-{first:012}")
+pub fn deadletter_name(source_id: u64, first: i64, epoch: u64) -> String {
+    format!("{source_id:016x}-{first:012}{}", epoch_suffix(epoch))
+}
+
+/// The first row's position and the epoch in a lake file's name (`<prefix><seq>[-e<epoch>].parquet`).
+fn file_position(name: &str, prefix: &str) -> Option<(i64, u64)> {
+    let rest = name.strip_prefix(prefix)?.strip_suffix(".parquet")?;
+    match rest.split_once("-e") {
+        Some((seq, epoch)) => Some((seq.parse().ok()?, epoch.parse().ok()?)),
+        None => Some((rest.parse().ok()?, 0)),
+    }
 }
 
 fn marker_dir(lake: &Location, source_id: u64) -> Path {
     lake.child(&format!("_inflight/{source_id:016x}"))
 }
 
-fn marker_path(lake: &Location, source_id: u64, first: i64) -> Path {
-    marker_dir(lake, source_id).join(format!("{first:020}"))
+fn marker_path(lake: &Location, source_id: u64, first: i64, epoch: u64) -> Path {
+    marker_dir(lake, source_id).join(format!("{first:020}{}", epoch_suffix(epoch)))
 }
 
 impl Marker {
     fn render(&self) -> String {
-        let mut s = format!("first={}\nlast={}\n", self.first, self.last);
+        let mut s = format!(
+            "first={}\nlast={}\nepoch={}\n",
+            self.first, self.last, self.epoch
+        );
         for d in &self.dirs {
             s.push_str(&format!("dir={d}\n"));
         }
@@ -63,12 +92,14 @@ impl Marker {
         let mut m = Marker {
             first: i64::MIN,
             last: i64::MIN,
+            epoch: 0,
             dirs: Vec::new(),
         };
         for line in text.lines() {
             match line.split_once('=')? {
                 ("first", v) => m.first = v.parse().ok()?,
                 ("last", v) => m.last = v.parse().ok()?,
+                ("epoch", v) => m.epoch = v.parse().ok()?,
                 ("dir", v) => m.dirs.push(v.to_string()),
                 _ => {}
             }
@@ -79,7 +110,7 @@ impl Marker {
 
 /// Record a segment before its files are written.
 pub async fn begin(lake: &Location, source_id: u64, marker: &Marker) -> Result<()> {
-    let path = marker_path(lake, source_id, marker.first);
+    let path = marker_path(lake, source_id, marker.first, marker.epoch);
     lake.store
         .put(&path, PutPayload::from(marker.render().into_bytes()))
         .await
@@ -88,8 +119,13 @@ pub async fn begin(lake: &Location, source_id: u64, marker: &Marker) -> Result<(
 }
 
 /// The marker of the segment starting at `first`, if there is one.
-pub async fn read(lake: &Location, source_id: u64, first: i64) -> Result<Option<Marker>> {
-    let path = marker_path(lake, source_id, first);
+pub async fn read(
+    lake: &Location,
+    source_id: u64,
+    first: i64,
+    epoch: u64,
+) -> Result<Option<Marker>> {
+    let path = marker_path(lake, source_id, first, epoch);
     match lake.store.get(&path).await {
         Ok(got) => {
             let body = got.bytes().await?;
@@ -101,8 +137,8 @@ pub async fn read(lake: &Location, source_id: u64, first: i64) -> Result<Option<
 }
 
 /// The segment is checkpointed: forget it.
-pub async fn finish(lake: &Location, source_id: u64, first: i64) -> Result<()> {
-    let path = marker_path(lake, source_id, first);
+pub async fn finish(lake: &Location, source_id: u64, first: i64, epoch: u64) -> Result<()> {
+    let path = marker_path(lake, source_id, first, epoch);
     match lake.store.delete(&path).await {
         Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("removing in-flight marker {path}")),
@@ -110,7 +146,8 @@ pub async fn finish(lake: &Location, source_id: u64, first: i64) -> Result<()> {
 }
 
 /// Delete the files of a segment that will not be checkpointed: its lake files (named with the
-/// source's prefix and a first sequence number inside the segment's range) and dead letters.
+/// source's prefix, a first sequence number inside the segment's range and the segment's
+/// epoch) and dead letters.
 pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u64> {
     let prefix = file_prefix(source_id);
     let mut deleted = 0;
@@ -123,11 +160,10 @@ pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u6
             .with_context(|| format!("listing {dir}"))?;
         for object in listed {
             let name = object.location.filename().unwrap_or_default();
-            let seq = name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".parquet"))
-                .and_then(|n| n.parse::<i64>().ok());
-            if seq.is_some_and(|s| (marker.first..=marker.last).contains(&s)) {
+            let ours = file_position(name, &prefix).is_some_and(|(seq, epoch)| {
+                epoch == marker.epoch && (marker.first..=marker.last).contains(&seq)
+            });
+            if ours {
                 delete(lake, &object.location).await?;
                 deleted += 1;
             }
@@ -135,7 +171,7 @@ pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u6
     }
     let dead = lake.child(&format!(
         "_deadletter/{}.ndjson",
-        deadletter_name(source_id, marker.first)
+        deadletter_name(source_id, marker.first, marker.epoch)
     ));
     delete(lake, &dead).await?;
     Ok(deleted)
@@ -187,6 +223,7 @@ mod tests {
         let m = Marker {
             first: 7,
             last: 42,
+            epoch: 3,
             dirs: vec!["table=SigninLogs/date=2026-11-27/hour=10".into()],
         };
         assert_eq!(Marker::parse(&m.render()), Some(m));
@@ -216,6 +253,7 @@ mod tests {
             let m = Marker {
                 first,
                 last,
+                epoch: 0,
                 dirs: vec![d.into()],
             };
             begin(&lake, sid, &m).await.unwrap();

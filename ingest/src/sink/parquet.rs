@@ -372,6 +372,8 @@ pub struct LakeWriter {
     open: FxHashMap<(TableId, i64), OpenFile>,
     writes: u64,
     pub written: Vec<WrittenFile>,
+    /// After the position in file names: the writer's epoch (`sink::inflight`), or nothing.
+    file_suffix: String,
 }
 
 /// `table=<T>/date=YYYY-MM-DD/hour=HH` for an hour since the epoch.
@@ -428,7 +430,14 @@ impl LakeWriter {
             open: FxHashMap::default(),
             writes: 0,
             written: Vec::new(),
+            file_suffix: String::new(),
         })
+    }
+
+    /// Name files `<source>-<position><suffix>.parquet` (the service's epoch suffix).
+    pub fn with_file_suffix(mut self, suffix: String) -> Self {
+        self.file_suffix = suffix;
+        self
     }
 
     pub fn location(&self) -> &Location {
@@ -510,8 +519,9 @@ impl LakeWriter {
             .unwrap_or(0);
         let name = Catalogue::get().table(table).name;
         let path = self.location.child(&format!(
-            "{}/{source_id:016x}-{seq:012}.parquet",
-            partition_dir(name, hour)
+            "{}/{source_id:016x}-{seq:012}{}.parquet",
+            partition_dir(name, hour),
+            self.file_suffix
         ));
         let out = match &self.location.local {
             Some(fs) => Sink::local(fs, &path)

@@ -202,6 +202,7 @@ fn source() -> SourcePartition {
         id: 0xabc,
         source: "/in/a.json".into(),
         partition: None,
+        epoch: 0,
     }
 }
 
