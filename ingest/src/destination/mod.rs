@@ -187,8 +187,8 @@ pub trait Destination: Send + Sync {
     /// went to another replica): take back what can be taken back.
     fn undo(&self, source: &SourcePartition, first: i64, last: i64) -> Result<()>;
 
-    /// The segment starting at `first` lies before the checkpoint now (and another segment was
-    /// committed after it): its recovery records may go.
+    /// The segment starting at `first` lies at or below the checkpoint now: its recovery
+    /// records may go (every later writer of the partition skips those events).
     fn finish(&self, source: &SourcePartition, first: i64) -> Result<()>;
 }
 

@@ -4,8 +4,12 @@
 //! restarts the processor after a backoff, from the checkpoints; SIGTERM or SIGINT stop
 //! receiving, commit what was received, release ownership and exit within the grace period.
 
+pub mod owner;
 pub mod partition;
 pub mod watchdog;
+
+#[cfg(test)]
+mod fencing_tests;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -58,7 +62,7 @@ fn default_owner_id() -> String {
 }
 
 /// Run until SIGTERM/SIGINT (or until `stop` is set by the caller).
-pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunReport> {
+pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result<RunReport> {
     let start = Instant::now();
     let eh = config.eventhubs();
     let owner_id = config
@@ -67,7 +71,46 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         .clone()
         .unwrap_or_else(default_owner_id);
     let namespace = eventhubs::namespace(eh)?;
-    let store = checkpoint::open(&config.checkpoint().store).context("checkpoint.store")?;
+    let claims = owner::Claims::new(
+        checkpoint::open(&config.checkpoint().store).context("checkpoint.store")?,
+    );
+    let store: Arc<dyn PartitionStore> = claims.clone();
+    // The service stops on the caller's signal, or when another process runs as this one.
+    let (stop_all, stop) = watch::channel(false);
+    let another: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    {
+        let mut outer = outer_stop;
+        let found = Arc::clone(&another);
+        let check = owner::watch_for_another(
+            claims,
+            namespace.clone(),
+            eh.hub.clone(),
+            eh.consumer_group.clone(),
+            owner_id.clone(),
+            Duration::from_secs_f64(config.checkpoint().update_interval_secs),
+        );
+        tokio::spawn(async move {
+            tokio::pin!(check);
+            let mut checking = true;
+            loop {
+                tokio::select! {
+                    why = &mut check, if checking => {
+                        checking = false;
+                        if let Some(why) = why {
+                            tracing::error!("{why}");
+                            *found.lock().expect("another") = Some(why);
+                            let _ = stop_all.send(true);
+                            return;
+                        }
+                    }
+                    _ = outer.wait_for(|s| *s) => {
+                        let _ = stop_all.send(true);
+                        return;
+                    }
+                }
+            }
+        });
+    }
     let max_backoff = Duration::from_secs_f64(config.service.max_backoff_secs);
     // Destinations stop retrying once most of the grace period is over, so that the stop
     // still fits in it.
@@ -100,6 +143,7 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         stats: Counters::default(),
         rt: tokio::runtime::Handle::current(),
         turns: Default::default(),
+        another_process: Arc::clone(&another),
     });
     let destinations: Vec<&str> = shared
         .plan
@@ -175,6 +219,9 @@ pub async fn run(config: RunConfig, stop: watch::Receiver<bool>) -> Result<RunRe
         }
     }
     progress.abort();
+    if let Some(why) = another.lock().expect("another").take() {
+        anyhow::bail!("{why}");
+    }
     let c = &shared.stats;
     let tables = c.tables.lock().expect("counters").clone();
     Ok(RunReport {
@@ -304,7 +351,9 @@ async fn session(
             false
         }
     };
-    if failure.is_none() {
+    // Ownerships under our owner id are the other process's too when it runs as this one.
+    let another_process = shared.another_process.lock().expect("another").is_some();
+    if failure.is_none() && !another_process {
         let released = tokio::time::timeout_at(deadline, release(shared, store)).await;
         if let Err(e) = released.unwrap_or_else(|_| Err(anyhow::anyhow!("grace period over"))) {
             tracing::warn!(error = %format!("{e:#}"), "releasing ownership failed; other replicas take the partitions once it expires");

@@ -59,6 +59,9 @@ pub struct Shared {
     pub retention: Duration,
     pub stats: Counters,
     pub rt: Handle,
+    /// Set when another process runs under this owner id (see `owner`): then nothing is
+    /// released on stop, since the ownerships are that process's too.
+    pub another_process: Arc<Mutex<Option<String>>>,
     /// One lock per partition, held by its pipeline for its whole life.
     pub turns: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -156,9 +159,6 @@ struct Pipeline<'a> {
     /// What each destination (in plan order) already holds past the checkpoint; `None` until
     /// the partition's first event arrives.
     held: Option<Vec<Committed>>,
-    /// First sequence number of the last committed segment, whose recovery records the
-    /// destinations keep (see `sink::inflight`) until the next segment commits.
-    committed_first: Option<i64>,
     /// Highest sequence number this receiver has handed over, committed or not.
     last_taken: Option<i64>,
     /// The event after the checkpoint, until the first event arrives: a later one means the
@@ -282,7 +282,6 @@ pub async fn drain(
         segment: None,
         spare_set: None,
         held: None,
-        committed_first: None,
         // Events at or below the checkpoint are committed: a processor that started from an
         // older checkpoint (read before a previous owner's last commit) delivers them again.
         last_taken: fence.sequence_number,
@@ -516,14 +515,14 @@ impl Pipeline<'_> {
             {
                 Ok(()) => {
                     self.fence = fence;
-                    if let Some(previous) = self.committed_first.replace(segment.first) {
-                        for d in &shared.plan.destinations {
-                            // Best effort: what is left behind is dropped at the next recovery.
-                            if let Err(e) =
-                                on_rayon(|| d.destination.finish(&self.source, previous))
-                            {
-                                tracing::debug!(destination = d.destination.name(), error = %format!("{e:#}"), "removing a committed segment's recovery records");
-                            }
+                    // The checkpoint covers the segment, and every later writer skips events
+                    // at or below it: its recovery records can go. Best effort: what is left
+                    // behind is dropped at the next recovery.
+                    for d in &shared.plan.destinations {
+                        if let Err(e) =
+                            on_rayon(|| d.destination.finish(&self.source, segment.first))
+                        {
+                            tracing::debug!(destination = d.destination.name(), error = %format!("{e:#}"), "removing a committed segment's recovery records");
                         }
                     }
                     let c = &shared.stats;

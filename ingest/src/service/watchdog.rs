@@ -82,6 +82,13 @@ fn known_position(
     })
 }
 
+/// Is the checkpoint past the hub's last event? Sequence numbers only grow, so the hub was
+/// deleted and created again (or the checkpoint was set by hand): nothing after the checkpoint
+/// will ever arrive until it is reset.
+fn checkpoint_past_the_hub(checkpoint: Option<i64>, last_enqueued: i64) -> bool {
+    checkpoint.is_some_and(|c| c > last_enqueued)
+}
+
 /// Is the receiver behind the hub? `last_enqueued` is the hub's last sequence number.
 fn behind(position: Option<i64>, last_enqueued: i64, empty: bool) -> bool {
     !empty && position.is_some_and(|p| last_enqueued > p)
@@ -143,9 +150,21 @@ pub async fn watch(
                 Ok(Ok(props)) => props,
                 _ => continue,
             };
+            let checkpoint = checkpoints.get(&partition).copied();
+            if checkpoint_past_the_hub(checkpoint, props.last_enqueued_sequence_number) {
+                tracing::error!(
+                    partition = %partition,
+                    checkpoint = ?checkpoint,
+                    hub_last = props.last_enqueued_sequence_number,
+                    "the partition's checkpoint is past the hub's last event: the hub was deleted and created again, or the checkpoint was set by hand. Nothing will be read from this partition until its checkpoint is removed: delete the record `{}checkpoint/{partition}` in the checkpoint store and restart, and the partition starts over from source.eventhubs.start",
+                    crate::checkpoint::hub_prefix(&shared.namespace, &shared.hub, &shared.consumer_group)
+                );
+                cleared.insert(partition, Instant::now());
+                continue;
+            }
             let position = known_position(
                 state.last,
-                checkpoints.get(&partition).copied(),
+                checkpoint,
                 &start,
                 props.beginning_sequence_number,
             );
@@ -181,6 +200,14 @@ mod tests {
         assert_eq!(known_position(None, None, &StartAt::Earliest, 10), Some(9));
         assert_eq!(known_position(None, None, &StartAt::Latest, 10), None);
         assert_eq!(known_position(None, None, &StartAt::Time(5), 10), None);
+    }
+
+    #[test]
+    fn a_checkpoint_past_the_hubs_last_event_means_a_new_hub() {
+        assert!(checkpoint_past_the_hub(Some(500), 12));
+        assert!(checkpoint_past_the_hub(Some(0), -1));
+        assert!(!checkpoint_past_the_hub(Some(12), 12));
+        assert!(!checkpoint_past_the_hub(None, -1));
     }
 
     #[test]

@@ -157,6 +157,55 @@ fn azurite_checkpoints(azurite: &Azurite) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// In-flight markers in a local lake.
+fn markers(lake: &Path) -> Vec<PathBuf> {
+    let Ok(sources) = std::fs::read_dir(lake.join("_inflight")) else {
+        return Vec::new();
+    };
+    sources
+        .flatten()
+        .flat_map(|s| std::fs::read_dir(s.path()).into_iter().flatten().flatten())
+        .map(|m| m.path())
+        .collect()
+}
+
+/// Names of the Parquet files in a local lake.
+fn lake_files(lake: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![lake.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Staging files (`<name>#<pid>`) anywhere in a local lake.
+fn staging_files(lake: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![lake.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains('#'))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 fn assert_no_secret(log: &Path) {
     let text = std::fs::read_to_string(log).unwrap();
     assert!(!text.contains(SAS_KEY), "the SAS key leaked into the log");
@@ -567,24 +616,50 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
 
-    // Then SIGKILL at random points while events keep arriving.
+    // Then SIGKILL while events keep arriving: at random points, and while a segment is in
+    // flight (its marker written, its checkpoint not yet), so that recovery has to undo it.
     let mut rng = Lcg(7);
     let mut progressed = 0;
-    for _ in 0..10 {
+    let mut mid_segment = 0;
+    for round in 0..10 {
         publish(20);
         let before = local_checkpoints(&checkpoints);
         let service = Service::start(&config, &env, &log);
-        std::thread::sleep(Duration::from_millis(400 + rng.below(2600)));
+        if round % 2 == 0 {
+            std::thread::sleep(Duration::from_millis(1000 + rng.below(2500)));
+        } else {
+            // A segment in flight with a file of it already in the lake.
+            let start = std::time::Instant::now();
+            let in_flight = || {
+                markers(&lake).iter().any(|m| {
+                    let name = m.file_name().unwrap().to_string_lossy().into_owned();
+                    name.split_once("-e").is_some_and(|(_, epoch)| {
+                        lake_files(&lake)
+                            .iter()
+                            .any(|f| f.ends_with(&format!("-e{epoch}.parquet")))
+                    })
+                })
+            };
+            while !in_flight() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            mid_segment += in_flight() as usize;
+        }
         service.kill();
         if local_checkpoints(&checkpoints) != before {
             progressed += 1;
         }
     }
+    assert!(
+        mid_segment >= 3,
+        "only {mid_segment} kills came while a segment was in flight"
+    );
     publish(usize::MAX);
     assert_eq!(published, cap.messages.len());
     assert!(
-        progressed >= 3,
-        "only {progressed} of 10 runs got as far as a checkpoint before the kill"
+        progressed >= 2,
+        "only {progressed} of 10 runs got as far as a checkpoint before the kill:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
 
     let service = Service::start(&config, &env, &log);
@@ -598,7 +673,15 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work.path());
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.matches("partition taken").count() >= 8 * 12, "{text}");
+    // Every run took every partition, but those killed as soon as a segment was in flight.
+    assert!(text.matches("partition taken").count() >= 8 * 7, "{text}");
+    assert!(
+        text.contains("removed rows of an uncommitted segment"),
+        "a kill mid-segment left files that recovery undid"
+    );
+    // Nothing of the crashes is left: no marker, no staging file.
+    assert_eq!(markers(&lake), Vec::<PathBuf>::new());
+    assert_eq!(staging_files(&lake), Vec::<PathBuf>::new());
     assert_no_secret(&log);
 }
 
@@ -960,4 +1043,46 @@ fn assert_within_la_limits(stats: &serde_json::Value) {
         serde_json::json!({}),
         "{stats}"
     );
+}
+
+/// Two processes configured with one owner id would both pass every ownership check: the
+/// second is refused at start with the field and the reason.
+#[test]
+fn a_second_process_with_the_same_owner_id_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 200, 25, 10);
+    let (checkpoints, _lake, mut config) = local_config(work.path(), &broker);
+    config.owner_id = Some("same-id".into());
+    let config = config.write(&work.path().join("run.toml"));
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    let env = service_env(None);
+    let started = std::time::Instant::now();
+    let first = Service::start(&config, &env, &work.path().join("first.log"));
+    wait_for_local_checkpoints(
+        &broker,
+        2,
+        &checkpoints,
+        "the first process took both partitions",
+        Duration::from_secs(60),
+    );
+    // Past the first process's own check (its first five rounds of 1 s), only the newcomer
+    // checks; two started at once would both stop.
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(started.elapsed()));
+    let second_log = work.path().join("second.log");
+    let mut second = Service::start(&config, &env, &second_log);
+    let status = wait_for(
+        "the second process to exit",
+        Duration::from_secs(30),
+        || second.exited(),
+    );
+    assert!(!status.success());
+    let text = std::fs::read_to_string(&second_log).unwrap();
+    assert!(
+        text.contains("checkpoint.owner_id: another process runs as \"same-id\""),
+        "{text}"
+    );
+    assert_eq!(first.terminate(Duration::from_secs(30)).0, Some(0));
 }
