@@ -51,7 +51,8 @@ pub struct Shared {
     pub roll_bytes: usize,
     /// ... or when its oldest event waited this long.
     pub roll_age: Duration,
-    /// Event bytes held in segments across partitions, and the bound on them.
+    /// Memory held in segments across partitions (decoded rows, dead letters), and the bound
+    /// on it: past it, a partition commits early.
     pub held: AtomicUsize,
     pub memory_budget: usize,
     pub max_backoff: Duration,
@@ -139,7 +140,10 @@ struct Segment {
     last_offset: Option<String>,
     set: BatchSet,
     dead: Vec<DeadLetter>,
+    /// Event body bytes taken (what `roll_mib` counts).
     bytes: usize,
+    /// Memory the segment holds (decoded rows and dead letters), counted in `Shared::held`.
+    held: usize,
     events: u64,
     records: u64,
     rows: u64,
@@ -325,12 +329,22 @@ pub async fn drain(
                             Err(_) => break,
                         }
                     }
-                    p.take(batch).await?;
+                    // Taken in parts when decoding them reaches the memory budget: the segment
+                    // is committed between the parts.
+                    let mut rest = p.fresh(batch);
+                    let mut lost = false;
+                    while !rest.is_empty() {
+                        rest = p.take(rest).await?;
+                        if p.should_commit() && !p.commit(&stopping).await? {
+                            lost = true;
+                            break;
+                        }
+                    }
+                    if lost {
+                        break p.release("ownership lost".into());
+                    }
                     if let Some(e) = failed {
                         break p.release(format!("receive failed: {e}"));
-                    }
-                    if p.should_commit() && !p.commit(&stopping).await? {
-                        break p.release("ownership lost".into());
                     }
                 }
                 Some(Err(e)) => break p.release(format!("receive failed: {e}")),
@@ -368,10 +382,11 @@ impl Pipeline<'_> {
     }
 
     /// Decode and normalize received events into the segment.
-    async fn take(&mut self, batch: Vec<ReceivedEventData>) -> Result<()> {
-        let batch = self.fresh(batch);
+    /// Decode and normalize received events (already [`Self::fresh`]) into the segment, until
+    /// what the segments hold reaches the memory budget; returns the events not taken.
+    async fn take(&mut self, mut batch: Vec<ReceivedEventData>) -> Result<Vec<ReceivedEventData>> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(batch);
         }
         let Some(first_seq) = batch[0].sequence_number() else {
             anyhow::bail!(
@@ -401,6 +416,7 @@ impl Pipeline<'_> {
                 .unwrap_or_else(|| BatchSet::new(shared.schema)),
             dead: Vec::new(),
             bytes: 0,
+            held: 0,
             events: 0,
             records: 0,
             rows: 0,
@@ -409,8 +425,14 @@ impl Pipeline<'_> {
         let (decoder, normalizer) = (&mut self.decoder, &mut self.normalizer);
         let (source, partition) = (&self.source.source, &self.partition);
         let mut added = 0;
+        // What the other partitions hold; this segment's share is measured as it grows.
+        let others = shared
+            .held
+            .load(Ordering::Relaxed)
+            .saturating_sub(segment.held);
+        let mut taken = batch.len();
         on_rayon(|| {
-            for event in &batch {
+            for (i, event) in batch.iter().enumerate() {
                 let seq = event.sequence_number().unwrap_or(segment.last);
                 let enqueued = event.enqueued_time().and_then(|t| {
                     t.duration_since(std::time::UNIX_EPOCH)
@@ -438,16 +460,40 @@ impl Pipeline<'_> {
                 segment.last = seq;
                 segment.last_offset = event.offset().clone();
                 segment.events += 1;
+                // Measuring costs a pass over the builders: after a large body, or every 32.
+                let large = body.is_some_and(|b| b.len() >= 64 << 10);
+                if (large || i % 32 == 31) && others + segment.set.size() >= shared.memory_budget {
+                    taken = i + 1;
+                    break;
+                }
             }
         });
+        let rest = batch.split_off(taken);
         segment.bytes += added;
-        self.shared.held.fetch_add(added, Ordering::Relaxed);
-        Ok(())
+        // What the segment holds is its decoded rows, not the bodies (which are gone): a small
+        // body of many tiny records decodes to many times its size.
+        let holds = segment.set.size()
+            + segment
+                .dead
+                .iter()
+                .map(|d| d.rejected.raw.len())
+                .sum::<usize>();
+        let shared_held = &self.shared.held;
+        if holds >= segment.held {
+            shared_held.fetch_add(holds - segment.held, Ordering::Relaxed);
+        } else {
+            shared_held.fetch_sub(segment.held - holds, Ordering::Relaxed);
+        }
+        segment.held = holds;
+        Ok(rest)
     }
 
+    /// At `roll_mib` of events, or when the segments together hold the memory budget, or
+    /// this one half of it (encoding it takes about as much again).
     fn should_commit(&self) -> bool {
         self.segment.as_ref().is_some_and(|s| {
             s.bytes >= self.shared.roll_bytes
+                || s.held >= self.shared.memory_budget / 2
                 || self.shared.held.load(Ordering::Relaxed) >= self.shared.memory_budget
         })
     }
@@ -456,7 +502,7 @@ impl Pipeline<'_> {
     /// again from the checkpoint.
     fn release(&mut self, why: String) -> Ended {
         if let Some(s) = self.segment.take() {
-            self.shared.held.fetch_sub(s.bytes, Ordering::Relaxed);
+            self.shared.held.fetch_sub(s.held, Ordering::Relaxed);
             tracing::info!(partition = %self.partition, events = s.events, first = s.first, last = s.last, reason = %why, "partition released; uncommitted events will be read again");
         } else {
             tracing::info!(partition = %self.partition, reason = %why, "partition released");
@@ -494,7 +540,8 @@ impl Pipeline<'_> {
             return Ok(true);
         };
         let shared = self.shared;
-        shared.held.fetch_sub(segment.bytes, Ordering::Relaxed);
+        // The segment's rows stay in memory until the commit ends: counted until then.
+        let _held = Held(&shared.held, segment.held);
         let normalized = std::mem::take(&mut self.normalizer.stats);
         let batches = on_rayon(|| segment.set.take_batches());
         self.spare_set = Some(std::mem::replace(
@@ -715,6 +762,15 @@ impl Pipeline<'_> {
         }
         *fence_slot = fence;
         Ok(())
+    }
+}
+
+/// Takes a committing segment's share out of the service's held memory when dropped.
+struct Held<'a>(&'a AtomicUsize, usize);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Ordering::Relaxed);
     }
 }
 

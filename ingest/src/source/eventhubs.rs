@@ -123,7 +123,19 @@ pub async fn processor(
     } else {
         ProcessorStrategy::Balanced
     };
-    let prefetch = ((config.eventhubs().prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
+    // Prefetched events count against the memory budget: all partitions' prefetch together
+    // may take at most a quarter of it (the rest is for segments and encoding).
+    let partitions = consumer
+        .get_eventhub_properties()
+        .await
+        .map(|p| p.partition_ids.len().max(1))
+        .unwrap_or(1);
+    let prefetch_mib = prefetch_share(
+        config.eventhubs().prefetch_mib,
+        config.service.memory_mib,
+        partitions,
+    );
+    let prefetch = ((prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
     let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
         Arc::new(StoreRef(store));
     EventProcessor::builder()
@@ -141,6 +153,12 @@ pub async fn processor(
         .build(consumer, store)
         .await
         .context("cannot start the event processor")
+}
+
+/// MiB of prefetch per partition: `prefetch_mib`, unless a quarter of the memory budget shared
+/// by every partition is less (at least 1).
+fn prefetch_share(prefetch_mib: usize, memory_mib: usize, partitions: usize) -> usize {
+    prefetch_mib.min(memory_mib / 4 / partitions.max(1)).max(1)
 }
 
 fn seconds(s: f64) -> azure_core::time::Duration {
@@ -207,5 +225,12 @@ mod tests {
             text.contains("MY_VAR") && !text.contains("hunter2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn prefetch_is_a_share_of_the_memory_budget() {
+        assert_eq!(prefetch_share(16, 512, 4), 16);
+        assert_eq!(prefetch_share(16, 512, 32), 4);
+        assert_eq!(prefetch_share(16, 64, 32), 1);
     }
 }

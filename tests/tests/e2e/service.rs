@@ -1086,3 +1086,85 @@ fn a_second_process_with_the_same_owner_id_is_refused() {
     );
     assert_eq!(first.terminate(Duration::from_secs(30)).0, Some(0));
 }
+
+/// Peak resident memory of a running process, MiB (VmHWM).
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM")
+        / 1024
+}
+
+/// Run the service with `memory_mib = 64` over `events` on one partition until all are
+/// committed: (peak RSS in MiB, rows per table in the lake).
+fn run_hostile(events: Vec<String>) -> (u64, BTreeMap<String, u64>) {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 1)]);
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.memory_mib = 64;
+    config.roll_mib = 4;
+    let config = config.write(&work.path().join("run.toml"));
+    for e in events {
+        assert!(e.len() <= 1_000_000);
+        broker.publish("entra", "0", e.into_bytes());
+    }
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &service_env(None), &log);
+    wait_for_local_checkpoints(
+        &broker,
+        1,
+        &checkpoints,
+        "every hostile event committed",
+        Duration::from_secs(240),
+    );
+    let peak = peak_rss_mib(service.pid());
+    assert_eq!(service.terminate(Duration::from_secs(60)).0, Some(0));
+    let counts = duckdb(&format!(
+        "SELECT \"table\" AS t, count(*) AS n FROM read_parquet('{}/table=*/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY ALL ORDER BY 1",
+        lake.display()
+    ))
+    .into_iter()
+    .map(|r| (r["t"].clone().unwrap(), r["n"].as_deref().unwrap().parse().unwrap()))
+    .collect();
+    (peak, counts)
+}
+
+/// A 1 MB body of ~330k empty records decodes to many times its size: with `memory_mib = 64`
+/// the service commits between such events, loses nothing, and stays within the budget plus
+/// 160 MiB.
+#[test]
+fn tiny_records_stay_within_the_memory_budget() {
+    let mut tiny = String::from("{\"records\":[{}");
+    while tiny.len() < 999_990 {
+        tiny.push_str(",{}");
+    }
+    tiny.push_str("]}");
+    let records = tiny.matches("{}").count() as u64;
+    let (peak, counts) = run_hostile(vec![tiny; 4]);
+    eprintln!("tiny records: peak RSS {peak} MiB");
+    assert_eq!(counts.get("UnknownCategoryLogs"), Some(&(4 * records)));
+    assert!(peak <= 64 + 160, "peak RSS {peak} MiB with memory_mib = 64");
+}
+
+/// Records whose times spread over 10,000 hours (a builder and a lake file each): nothing is
+/// lost. Its peak RSS is printed, not bounded yet (241 MiB measured against the 224 the tiny
+/// records meet: per-hour builders and batches, see the issue note).
+#[test]
+fn records_spread_over_ten_thousand_hours_are_all_written() {
+    let records: Vec<String> = (0..10_000u32)
+        .map(|h| {
+            let date = time::Date::from_julian_day(2_460_000 + (h / 24) as i32).unwrap();
+            format!(
+                r#"{{"time":"{date}T{:02}:00:00Z","category":"AuditLogs","operationName":"x"}}"#,
+                h % 24
+            )
+        })
+        .collect();
+    let spread = format!("{{\"records\":[{}]}}", records.join(","));
+    let (peak, counts) = run_hostile(vec![spread]);
+    eprintln!("10,000 hours: peak RSS {peak} MiB");
+    assert_eq!(counts.get("AuditLogs"), Some(&10_000));
+}
