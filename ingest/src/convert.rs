@@ -6,12 +6,18 @@
 //! names) do not depend on the thread count. Each input is one segment of one source partition:
 //! a rerun over the same input replaces lake files and re-sends to Log Analytics only what it
 //! had not acknowledged.
+//!
+//! Bounds: a line (or document) longer than `max_message_bytes` is a dead letter with its line
+//! and size, skipped while reading; dead letters are written as they come (a window behind, like
+//! rows), never gathered per input; a window whose rows are much larger than its input (tiny
+//! records) is delivered before the next is decoded, so that one such window is in memory, not
+//! two.
 
 use std::time::{Duration, Instant};
 
 use aad_schemas::{
-    BatchSet, Decoder, MessageContext, MessageOutcome, NormalizeStats, Normalizer, SchemaOptions,
-    TableId,
+    BatchSet, Decoder, MessageContext, MessageOutcome, NormalizeStats, Normalizer, Rejected,
+    SchemaOptions, TableId,
 };
 use anyhow::Result;
 use arrow_array::RecordBatch;
@@ -22,13 +28,18 @@ use tokio::runtime::Handle;
 use crate::config::{LakeDestinationConfig, RunConfig, LAKE_NAME};
 use crate::destination::plan::{Plan, PlanOptions};
 use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
-use crate::sink::deadletter::{self, DeadLetter};
+use crate::sink::deadletter::{self, DeadLetterWriter};
 use crate::sink::parquet::{LakeOptions, WrittenFile};
-use crate::source::files::{expand, Chunk, ChunkReader, Input};
+use crate::source::files::{expand, oversized_head, oversized_reason, Chunk, ChunkReader, Input};
 use crate::store::stable_hash;
 
 /// Input MiB per chunk, the unit of parallel work (shared with the command line).
 pub const DEFAULT_CHUNK_MIB: usize = 2;
+
+/// The longest line (or JSON document) read, in MiB (shared with the command line). Event Hubs
+/// caps an event at 1 MiB, but archives and hand-made files may hold more; a longer line goes
+/// to the dead letter with its size, without being held whole.
+pub const DEFAULT_MAX_MESSAGE_MIB: usize = 64;
 
 /// What `convert` needs.
 #[derive(Debug, Clone)]
@@ -44,6 +55,8 @@ pub struct ConvertOptions {
     pub chunk_bytes: usize,
     /// Chunks per window (the unit of writing).
     pub window_chunks: usize,
+    /// The longest line (or JSON document) decoded, in bytes; longer ones are dead letters.
+    pub max_message_bytes: usize,
     pub progress: bool,
 }
 
@@ -57,6 +70,7 @@ impl Default for ConvertOptions {
             lake: LakeOptions::default(),
             chunk_bytes: DEFAULT_CHUNK_MIB << 20,
             window_chunks: 4,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_MIB << 20,
             progress: false,
         }
     }
@@ -130,12 +144,17 @@ impl ConvertReport {
     }
 }
 
+/// Decoded rows of a window (Arrow bytes) above which it is delivered before the next window
+/// is decoded, not while: 8 MiB of sign-ins make about 11 MiB.
+const OVERLAP_BYTES: usize = 96 << 20;
+
 /// The output of one chunk.
 struct ChunkOutput {
     batches: Vec<(TableId, i64, RecordBatch)>,
     /// The chunk's last message's line.
     last_line: u64,
-    dead: Vec<DeadLetter>,
+    /// What could not become a row, per message (its line): as the decoder made it.
+    dead: Vec<(i64, Vec<Rejected>)>,
     outcome: MessageOutcome,
     stats: NormalizeStats,
     bytes: u64,
@@ -177,8 +196,10 @@ impl Workers {
     }
 }
 
-/// Decode and normalize every message of a chunk.
-fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
+/// Decode and normalize every message of a chunk; a message longer than `max_message` is a
+/// dead letter, and so is a line the reader skipped for that reason.
+fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptions) -> ChunkOutput {
+    let max_message = opts.max_message_bytes;
     let Worker {
         decoder,
         normalizer,
@@ -187,28 +208,84 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk) -> ChunkOutput {
     let mut dead = Vec::new();
     let mut outcome = MessageOutcome::default();
     let mut last_line = 0;
+    let too_long = |line: u64, bytes: u64, head: Vec<u8>| {
+        let rejected = Rejected {
+            reason: oversized_reason(bytes, max_message),
+            record_index: None,
+            raw: head,
+        };
+        (line as i64, vec![rejected])
+    };
+    for o in &chunk.oversized {
+        last_line = o.line;
+        outcome.records += 1;
+        outcome.rejected += 1;
+        dead.push(too_long(o.line, o.bytes, o.head.clone()));
+    }
+    let mut rejected = Vec::new();
+    let mut largest = 0;
     for (line, message) in chunk.messages() {
         last_line = line;
+        if message.len() > max_message {
+            outcome.records += 1;
+            outcome.rejected += 1;
+            dead.push(too_long(
+                line,
+                message.len() as u64,
+                oversized_head(message),
+            ));
+            continue;
+        }
+        largest = largest.max(message.len());
         let ctx = MessageContext {
             source,
             partition: None,
             sequence: line as i64,
             enqueued: None,
         };
-        let o =
-            deadletter::decode_message(decoder, normalizer, set, Some(message), &ctx, &mut dead);
+        let o = deadletter::decode_message_into(
+            decoder,
+            normalizer,
+            set,
+            Some(message),
+            &ctx,
+            &mut rejected,
+        );
+        if !rejected.is_empty() {
+            dead.push((line as i64, std::mem::take(&mut rejected)));
+        }
         outcome.records += o.records;
         outcome.rows += o.rows;
         outcome.rejected += o.rejected;
     }
+    let batches = set.take_batches();
+    // The parse buffers grow to the largest message and stay (that is their point); after a
+    // message larger than a chunk, a rare event, they go instead of staying for the rest of the
+    // run, as does the batch set, which would start every builder at that message's size.
+    if largest > opts.chunk_bytes {
+        let schema = normalizer.options();
+        *decoder = Decoder::default();
+        *set = BatchSet::new(schema);
+    }
     ChunkOutput {
-        batches: set.take_batches(),
+        batches,
         last_line,
         dead,
         outcome,
         stats: std::mem::take(&mut normalizer.stats),
-        bytes: chunk.data.len() as u64,
+        // Skipped lines were read too (their line ends aside).
+        bytes: chunk.data.len() as u64 + chunk.oversized.iter().map(|o| o.bytes).sum::<u64>(),
     }
+}
+
+/// Write one window's dead letters, in order; each message's are dropped once written.
+fn write_dead(writer: &mut DeadLetterWriter, dead: Vec<(i64, Vec<Rejected>)>) -> Result<()> {
+    for (sequence, rejected) in dead {
+        for r in &rejected {
+            writer.write(None, sequence, r)?;
+        }
+    }
+    Ok(())
 }
 
 /// Convert every input into the destinations the options name.
@@ -373,7 +450,7 @@ fn convert_input(
         partition: None,
         epoch: 0,
     };
-    let mut reader = ChunkReader::open(input, opts.chunk_bytes)?;
+    let mut reader = ChunkReader::open(input, opts.chunk_bytes, opts.max_message_bytes)?;
     let mut report = InputReport {
         source: input.source.clone(),
         ..Default::default()
@@ -394,11 +471,14 @@ fn convert_input(
             held,
         });
     }
-    let mut dead: Vec<DeadLetter> = Vec::new();
+    // Dead letters are written as they come (a window behind, like rows), not held to the end.
+    let name = format!("{:016x}", source.id);
+    let mut dead_letters = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &input.source);
     let mut last_line = 1;
     // While one window is decoded and normalized, the previous one is delivered: both cores
     // stay busy, and windows still reach each destination in order.
     let mut previous: Vec<TableBatch> = Vec::new();
+    let mut previous_dead: Vec<(i64, Vec<Rejected>)> = Vec::new();
     let read_window = |reader: &mut ChunkReader| -> Result<Vec<Chunk>> {
         let mut window = Vec::with_capacity(opts.window_chunks);
         while window.len() < opts.window_chunks {
@@ -413,6 +493,7 @@ fn convert_input(
     let workers = Workers::new(schema);
     while !window.is_empty() {
         let to_write = std::mem::take(&mut previous);
+        let dead = std::mem::take(&mut previous_dead);
         // One side normalizes this window; the other encodes the previous one and reads the next.
         let (outputs, (written, next)) = rayon::join(
             || -> Vec<ChunkOutput> {
@@ -420,18 +501,20 @@ fn convert_input(
                     .par_iter()
                     .map(|chunk| {
                         let mut worker = workers.take();
-                        let out = process(&mut worker, &input.source, chunk);
+                        let out = process(&mut worker, &input.source, chunk, opts);
                         workers.put(worker);
                         out
                     })
                     .collect()
             },
             || {
-                let written = if to_write.is_empty() {
-                    Ok(())
-                } else {
-                    deliver(plan, &mut open, destinations, to_write)
-                };
+                let written = write_dead(&mut dead_letters, dead).and_then(|()| {
+                    if to_write.is_empty() {
+                        Ok(())
+                    } else {
+                        deliver(plan, &mut open, destinations, to_write)
+                    }
+                });
                 (written, read_window(&mut reader))
             },
         );
@@ -446,18 +529,30 @@ fn convert_input(
             report.rows += out.outcome.rows;
             report.dead_letters += out.outcome.rejected;
             tables.merge(&out.stats);
-            dead.extend(out.dead);
+            previous_dead.extend(out.dead);
             previous.extend(out.batches);
             bar.inc(out.bytes);
         }
+        // Rows are usually about the size of their input, but tiny records make ~100 bytes of
+        // columns each (a 2 MiB chunk of `{}` lines, 700k rows, ~90 MB): then this window is
+        // delivered before the next is decoded rather than while, so that one window's rows
+        // are in memory, not two. Same writes in the same order: the same files.
+        let held: usize = previous
+            .iter()
+            .map(|(_, _, b)| b.get_array_memory_size())
+            .sum();
+        if held > OVERLAP_BYTES {
+            write_dead(&mut dead_letters, std::mem::take(&mut previous_dead))?;
+            deliver(plan, &mut open, destinations, std::mem::take(&mut previous))?;
+        }
     }
+    write_dead(&mut dead_letters, previous_dead)?;
     if !previous.is_empty() {
         deliver(plan, &mut open, destinations, previous)?;
     }
     // Dead letters first: they are stored whatever a destination does next.
-    let name = format!("{:016x}", source.id);
-    report.dead_letter_file =
-        deadletter::store(&plan.dead_letters, rt, &name, &input.source, &dead)?;
+    debug_assert_eq!(dead_letters.count(), report.dead_letters);
+    report.dead_letter_file = dead_letters.finish()?;
     let last = last_line as i64;
     for ((d, o), r) in plan
         .destinations

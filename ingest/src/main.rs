@@ -4,7 +4,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use aad_ingest::config::{Purpose, RunConfig};
-use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB};
+use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB, DEFAULT_MAX_MESSAGE_MIB};
 use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
 use aad_ingest::report;
 use aad_ingest::sink::parquet::{
@@ -74,6 +74,10 @@ struct ConvertArgs {
     /// `[dead_letter]`, `drop` of `run`'s config; `[source]` and `[checkpoint]` are ignored).
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// The longest line (or JSON document) decoded, MiB; a longer one goes to the dead letter
+    /// with its line and size, without being held in memory.
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE_MIB)]
+    max_message_mib: usize,
     #[command(flatten)]
     lake: LakeArgs,
 }
@@ -416,6 +420,10 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Convert(a) => {
             let mut opts = convert_options(a.inputs, a.out, &a.lake)?;
+            if a.max_message_mib == 0 {
+                bail!("--max-message-mib must be at least 1");
+            }
+            opts.max_message_bytes = a.max_message_mib << 20;
             if let Some(path) = &a.config {
                 let purpose = Purpose::Convert {
                     extra_lake: opts.out.is_some(),

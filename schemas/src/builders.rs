@@ -13,14 +13,46 @@ use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use rustc_hash::FxHashMap;
 
 use crate::catalogue::{Catalogue, LaType, TableId};
-use crate::schema::{arrow_schema_for, trailing_columns, SchemaOptions};
+use crate::schema::{shared_schema_for, trailing_columns, SchemaOptions};
 
-/// UTF-8 column: values appended as text or written piecewise (JSON) then committed.
+/// UTF-8 column: values appended as text, or written straight into the value buffer (JSON from
+/// the tape, with no copy in between) by this crate.
+///
+/// Sound by construction, so that `finish` can skip Arrow's UTF-8 re-validation (a pass over all
+/// text): the buffer is private, the only public ways in are `&str` values ([`StrCol::push`]) and
+/// nulls, the crate's writers go through the `unsafe` [`StrCol::push_written`] whose contract is
+/// UTF-8, and every offset is checked to fit `i32`. Outside this crate the buffer cannot be
+/// reached:
+///
+/// ```compile_fail
+/// # fn f(col: &mut aad_schemas::builders::StrCol) {
+/// col.data.push(0xff); // private: invalid UTF-8 cannot be written from outside
+/// # }
+/// ```
+/// ```compile_fail
+/// # fn f(col: &mut aad_schemas::builders::StrCol) {
+/// unsafe { col.push_written(|out| { out.push(0xff); true }) }; // crate-private
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct StrCol {
-    pub data: Vec<u8>,
+    data: Vec<u8>,
     offsets: Vec<i32>,
     nulls: NullBufferBuilder,
+}
+
+/// The end offset of a value in a string column: Arrow's `Utf8` holds `i32` offsets.
+#[inline(always)]
+fn end_offset(len: usize) -> i32 {
+    #[cold]
+    #[inline(never)]
+    fn too_long() -> ! {
+        panic!("a string column holds at most 2 GiB of text (i32 offsets)")
+    }
+    match i32::try_from(len) {
+        Ok(end) => end,
+        Err(_) => too_long(),
+    }
 }
 
 impl StrCol {
@@ -33,28 +65,76 @@ impl StrCol {
             nulls: NullBufferBuilder::new(rows),
         }
     }
+
     #[inline]
     pub fn push(&mut self, s: &str) {
         self.data.extend_from_slice(s.as_bytes());
-        self.commit();
-    }
-    /// Close a value whose bytes were written into `data` directly. Callers write valid UTF-8.
-    #[inline]
-    pub fn commit(&mut self) {
-        self.offsets.push(self.data.len() as i32);
+        self.offsets.push(end_offset(self.data.len()));
         self.nulls.append_non_null();
     }
+
     #[inline]
     pub fn push_null(&mut self) {
-        self.offsets.push(self.data.len() as i32);
+        self.offsets.push(end_offset(self.data.len()));
         self.nulls.append_null();
     }
+
+    /// Append one value that `write` writes straight into the value buffer; `write` returns
+    /// whether it wrote a value, and when it did not, whatever it wrote is dropped and the value
+    /// is null. Returns what `write` returned.
+    ///
+    /// # Safety
+    ///
+    /// `write` must only append to the buffer (never change or remove what is there), and what
+    /// it appends must be valid UTF-8 (checked only by a `debug_assert`). Every writer here
+    /// appends `&str`s, ASCII JSON punctuation and escapes, and spans of a parsed message's text
+    /// that begin and end at ASCII punctuation (see [`crate::json::RawSpans`]).
+    #[inline]
+    pub(crate) unsafe fn push_written(&mut self, write: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        /// Drops what a writer that panics leaves behind.
+        struct Rewind<'a>(&'a mut Vec<u8>, usize);
+        impl Drop for Rewind<'_> {
+            fn drop(&mut self) {
+                self.0.truncate(self.1);
+            }
+        }
+        let start = self.data.len();
+        let guard = Rewind(&mut self.data, start);
+        let wrote = write(&mut *guard.0);
+        std::mem::forget(guard);
+        debug_assert!(
+            self.data.len() >= start && std::str::from_utf8(&self.data[start..]).is_ok(),
+            "a writer appended invalid UTF-8"
+        );
+        if wrote {
+            self.offsets.push(end_offset(self.data.len()));
+            self.nulls.append_non_null();
+        } else {
+            self.data.truncate(start);
+            self.push_null();
+        }
+        wrote
+    }
+
+    /// Bytes of text held.
+    pub fn text_len(&self) -> usize {
+        self.data.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn text_capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
     fn finish(mut self) -> ArrayRef {
+        debug_assert_eq!(self.data.len(), *self.offsets.last().unwrap() as usize);
+        debug_assert!(std::str::from_utf8(&self.data).is_ok());
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
-        // SAFETY: only UTF-8 is ever written: `&str` values and whole-token spans of messages
-        // that simd-json validated as UTF-8, and JSON this crate produces from them with ASCII
-        // punctuation and escapes; offsets are monotonic and end at `data.len()`. Skipping the
-        // re-validation saves a pass over all text.
+        // SAFETY: only UTF-8 is ever written (see the type's doc): `&str`s through `push`, and
+        // what the crate's writers append under `push_written`'s contract; every offset was
+        // checked to fit `i32`; offsets only grow (the buffer is only appended to, and a writer
+        // that panics has its bytes dropped), the last is `data.len()`; there is one null bit
+        // per value. Skipping the re-validation saves a pass over all text.
         Arc::new(unsafe {
             StringArray::new_unchecked(offsets, self.data.into(), self.nulls.finish())
         })
@@ -217,7 +297,7 @@ impl TableBuilder {
             table,
             cols,
             rows: 0,
-            schema: arrow_schema_for(t, opts),
+            schema: shared_schema_for(t, opts),
         }
     }
 
@@ -259,6 +339,9 @@ pub struct BatchSet {
 
 /// Rows a builder starts with when its table has no size hint yet.
 const FIRST_ROWS: usize = 64;
+/// (table, hour) groups in a set past which new builders start at [`FEW_ROWS`].
+const MANY_GROUPS: usize = 64;
+const FEW_ROWS: usize = 4;
 
 impl BatchSet {
     pub fn new(opts: SchemaOptions) -> Self {
@@ -272,8 +355,12 @@ impl BatchSet {
     pub fn builder(&mut self, table: TableId, hour: i64) -> &mut TableBuilder {
         let opts = self.opts;
         let hints = &self.hints;
+        // Records spread over many hours open a builder per hour: past a few, new ones start
+        // small, or memory would grow with the number of hours times the table's usual size.
+        let many = self.builders.len() >= MANY_GROUPS;
         self.builders.entry((table, hour)).or_insert_with(|| {
             match hints.get(&table) {
+                _ if many => TableBuilder::new(table, opts, FEW_ROWS),
                 // With an eighth to spare, so that a slightly larger next set fits too.
                 Some(h) => {
                     let bytes: Vec<usize> = h.bytes.iter().map(|b| b + b / 8).collect();
@@ -324,5 +411,59 @@ impl BatchSet {
             .collect();
         out.sort_by_key(|(t, h, _)| (*t, *h));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "at most 2 GiB")]
+    fn an_offset_past_i32_is_refused_not_wrapped() {
+        end_offset(i32::MAX as usize + 1);
+    }
+
+    #[test]
+    fn offsets_up_to_i32_max_are_kept() {
+        assert_eq!(end_offset(i32::MAX as usize), i32::MAX);
+    }
+
+    /// A writer that panics half-way leaves nothing behind: the next value starts where the
+    /// last complete one ended, so no stray text joins a value.
+    #[test]
+    fn a_writer_that_panics_leaves_no_bytes_behind() {
+        let mut col = StrCol::new(4, 16);
+        col.push("a");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: appends ASCII only.
+            unsafe {
+                col.push_written(|out| {
+                    out.extend_from_slice(b"half");
+                    panic!("writer failed");
+                })
+            }
+        }));
+        assert!(caught.is_err());
+        col.push("b");
+        // SAFETY: appends ASCII only.
+        let wrote = unsafe {
+            col.push_written(|out| {
+                out.extend_from_slice(b"dropped");
+                false
+            })
+        };
+        assert!(!wrote);
+        col.push_null();
+        let array = col.finish();
+        array.to_data().validate_full().unwrap();
+        let strings = array.as_string::<i32>();
+        assert_eq!(strings.len(), 4);
+        assert_eq!((strings.value(0), strings.value(1)), ("a", "b"));
+        assert!(strings.is_null(2) && strings.is_null(3));
+        assert_eq!(strings.value_data(), b"ab");
     }
 }

@@ -209,26 +209,160 @@ pub fn write_json(nodes: &[Node], out: &mut Vec<u8>) -> usize {
 /// Where each tape node's text lies in the original message, when the message is compact JSON
 /// (no whitespace between tokens, as Entra sends it). Objects and arrays are then copied from the
 /// message instead of being serialized again: the same JSON, with numbers exactly as sent.
+///
+/// Only this crate makes one (from a message it parsed, whose text is valid UTF-8 and whose spans
+/// begin and end at ASCII punctuation), so text copied through it is always valid UTF-8: what
+/// makes the string columns sound (see [`crate::builders`]). Code outside this crate cannot
+/// make one, so it cannot pass arbitrary bytes on to a column through
+/// [`crate::Normalizer::record`]:
+///
+/// ```compile_fail
+/// let raw = aad_schemas::json::RawSpans { bytes: b"\xff\xfe", spans: &[(0, 2)] };
+/// ```
 #[derive(Clone, Copy)]
 pub struct RawSpans<'a> {
-    pub bytes: &'a [u8],
-    /// Per tape node: [start, end) in `bytes`; set for objects and arrays only.
-    pub spans: &'a [(u32, u32)],
+    /// The message text (compact); valid UTF-8.
+    pub(crate) bytes: &'a [u8],
+    /// Per tape node: [start, end) in `bytes`; set for objects and arrays, and for every node in
+    /// `verbatim`.
+    pub(crate) spans: &'a [(u32, u32)],
+    /// Nodes whose text must be copied from `bytes`, sorted by tape index: values simd-json
+    /// refuses, which the slower path (`crate::decode`) hands on as text. Empty on the fast path.
+    pub(crate) verbatim: &'a [(u32, Verbatim)],
+}
+
+/// Why a value is kept as the text it was sent as (valid JSON that simd-json refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbatim {
+    /// A number outside 64-bit integers or beyond `f64` (`12345678901234567890123`, `1e400`):
+    /// on the tape as a string holding the number's text.
+    Number,
+    /// A string with a lone UTF-16 surrogate escape (`"\ud800"`), which UTF-8 cannot hold: on
+    /// the tape with U+FFFD in its place; its JSON text keeps the escape.
+    LoneSurrogate,
+}
+
+impl RawSpans<'_> {
+    /// Whether the node at `at` is kept verbatim, and why.
+    #[inline]
+    pub fn verbatim(&self, at: usize) -> Option<Verbatim> {
+        if self.verbatim.is_empty() {
+            return None;
+        }
+        self.verbatim
+            .binary_search_by_key(&(at as u32), |&(n, _)| n)
+            .ok()
+            .map(|i| self.verbatim[i].1)
+    }
+
+    /// Whether any node is kept verbatim (only messages of the slower path).
+    #[inline]
+    pub fn has_verbatim(&self) -> bool {
+        !self.verbatim.is_empty()
+    }
+
+    #[inline]
+    fn copy(&self, at: usize, out: &mut Vec<u8>) {
+        let (start, end) = self.spans[at];
+        out.extend_from_slice(&self.bytes[start as usize..end as usize]);
+    }
+}
+
+/// The verbatim kind of the node at `at`, if any.
+#[inline]
+pub fn verbatim(raw: Option<&RawSpans>, at: usize) -> Option<Verbatim> {
+    raw.and_then(|r| r.verbatim(at))
 }
 
 /// Append the value at `tape[at]` as compact JSON: a container is copied from the message when
-/// its span is known, everything else is written from the tape.
+/// its span is known, and so is a value kept verbatim; everything else is written from the tape.
 #[inline]
 pub fn write_value(tape: &[Node], at: usize, raw: Option<&RawSpans>, out: &mut Vec<u8>) {
     match (raw, &tape[at]) {
-        (Some(r), Node::Object { .. } | Node::Array { .. }) => {
-            let (start, end) = r.spans[at];
-            out.extend_from_slice(&r.bytes[start as usize..end as usize]);
-        }
+        (Some(r), Node::Object { .. } | Node::Array { .. }) => r.copy(at, out),
+        (Some(r), _) if r.verbatim(at).is_some() => r.copy(at, out),
         _ => {
             write_json(&tape[at..], out);
         }
     }
+}
+
+/// Append the key of the object member whose value is at `tape[value]` as a JSON string: from
+/// the message when it is kept verbatim (a lone surrogate escape), from the tape otherwise.
+#[inline]
+pub fn write_key(tape: &[Node], value: usize, raw: Option<&RawSpans>, out: &mut Vec<u8>) {
+    match (raw, &tape[value - 1]) {
+        (Some(r), _) if r.verbatim(value - 1).is_some() => r.copy(value - 1, out),
+        (_, Node::String(k)) => write_str(k, out),
+        _ => write_str("", out),
+    }
+}
+
+/// Whether the members whose values are at `a` and `b` have the same key: the same string, as
+/// JSON compares them (UTF-16 code units), also when a key holds a lone surrogate escape.
+pub fn same_key(tape: &[Node], a: usize, b: usize, raw: Option<&RawSpans>) -> bool {
+    let (ka, kb) = (a - 1, b - 1);
+    match (verbatim(raw, ka), verbatim(raw, kb)) {
+        (None, None) => match (&tape[ka], &tape[kb]) {
+            (Node::String(x), Node::String(y)) => x == y,
+            _ => false,
+        },
+        (Some(_), Some(_)) => {
+            let r = raw.expect("verbatim keys come with their text");
+            let text = |k: usize| {
+                let (s, e) = r.spans[k];
+                &r.bytes[s as usize..e as usize]
+            };
+            utf16_units(text(ka)) == utf16_units(text(kb))
+        }
+        // A key with a lone surrogate never equals one without.
+        _ => false,
+    }
+}
+
+/// The key of the member whose value is at `tape[value]`, as UTF-16 code units (lone
+/// surrogates included): a key's identity as JSON compares keys.
+pub fn key_units(tape: &[Node], value: usize, raw: Option<&RawSpans>) -> Vec<u16> {
+    match (raw, &tape[value - 1]) {
+        (Some(r), _) if r.verbatim(value - 1).is_some() => {
+            let (s, e) = r.spans[value - 1];
+            utf16_units(&r.bytes[s as usize..e as usize])
+        }
+        (_, Node::String(k)) => k.encode_utf16().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The UTF-16 code units of a JSON string literal (with its quotes), escapes decoded; lone
+/// surrogates stay as they are. Used only for the rare keys kept verbatim.
+fn utf16_units(literal: &[u8]) -> Vec<u16> {
+    let inner = literal
+        .get(1..literal.len().saturating_sub(1))
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(inner);
+    let mut units = Vec::with_capacity(inner.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u16; 2];
+            units.extend_from_slice(c.encode_utf16(&mut buf));
+            continue;
+        }
+        match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                units.push(u16::from_str_radix(&hex, 16).unwrap_or(0xFFFD));
+            }
+            Some('b') => units.push(8),
+            Some('f') => units.push(12),
+            Some('n') => units.push(10),
+            Some('r') => units.push(13),
+            Some('t') => units.push(9),
+            Some(other) => units.push(other as u16),
+            None => {}
+        }
+    }
+    units
 }
 
 /// What a structural character is, for [`compute_spans`].
@@ -355,6 +489,7 @@ mod tests {
         let raw = RawSpans {
             bytes: text,
             spans: &spans,
+            verbatim: &[],
         };
         let mut out = Vec::new();
         let (_, a) = object_fields(&tape.0, 0).next().unwrap();
@@ -395,6 +530,7 @@ mod tests {
         let raw = RawSpans {
             bytes: short,
             spans: &spans,
+            verbatim: &[],
         };
         let texts: Vec<Vec<u8>> = object_fields(&tape.0, 0)
             .map(|(_, v)| {

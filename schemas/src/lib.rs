@@ -2,7 +2,8 @@
 //!
 //! - [`catalogue`]: one declarative column list per Log Analytics table, the single source of truth;
 //! - [`schema`]: the Arrow schemas derived from it;
-//! - [`decode`]: message bytes → records (envelope, array, bare record) on simd-json's tape;
+//! - [`decode`]: message bytes → records (envelope, array, bare record) on simd-json's tape, and
+//!   a slower path for valid JSON simd-json refuses;
 //! - [`normalize`]: record → typed columns, lenient where real data varies, losing nothing;
 //! - [`builders`]: the column builders and per-table, per-hour batches the normalizer fills;
 //! - [`time`]: the lenient timestamp parser.
@@ -15,6 +16,7 @@ pub mod json;
 pub mod loganalytics;
 pub mod normalize;
 pub mod schema;
+mod slow;
 pub mod time;
 
 pub use builders::{BatchSet, NO_TIME_HOUR};

@@ -2,13 +2,40 @@
 //! plan compiled from the catalogue: each key is looked up once, candidates are ranked by source
 //! priority, the best value that coerces is written straight into the column builder, and every
 //! field no column took goes into `AdditionalFields`. Nothing is dropped.
+//!
+//! **Duplicate keys: the last occurrence wins**, as in JavaScript's `JSON.parse`, Python's `json`,
+//! Go, jq and serde_json, so a record reads the same here as anywhere it is parsed again. Within
+//! one object (the record, or its `properties`), when a key occurs more than once:
+//! - only its last occurrence is the key's value: the `category` that routes the record to its
+//!   table (the last `category`, else the last `Category`, as the `Category` column ranks them),
+//!   the `properties` object whose members fill columns, the `resourceId` that tenant and
+//!   provider are derived from, and every column's source;
+//! - each earlier occurrence is kept in `AdditionalFields`, at its level, under the key
+//!   `<key>#<n>` for the n-th occurrence (`{"category#1":"AuditLogs"}`,
+//!   `{"properties":{"ipAddress#1":"1.2.3.4"}}`, an earlier `properties` object whole under
+//!   `properties#1`), unless its JSON text is the same as the last occurrence's, which then holds
+//!   it already. Should the object have a key spelled `<key>#<n>` already, n is raised until the
+//!   name is new: `AdditionalFields` never repeats a key. (The unknown-category table's
+//!   `RawRecord` holds the record whole, every occurrence included. An envelope's repeated
+//!   `records` key is not a record's: every array's records are decoded, see [`crate::decode`].)
+//!
+//! Values that simd-json refuses reach the normalizer through the decoder's slower path as
+//! verbatim text ([`crate::json::Verbatim`]): a number outside 64 bits or `f64` is written as
+//! sent into a string or dynamic column, coerced into a `real` column when it is finite there
+//! (`12345678901234567890123`, not `1e400`), and otherwise kept in `AdditionalFields` as sent,
+//! counted as not coerced; a string with a lone surrogate escape, which UTF-8 cannot hold exactly,
+//! goes verbatim into a dynamic column and otherwise into `AdditionalFields`, counted the same
+//! way. Neither ever routes a record or sets its time.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use simd_json::{Node, StaticNode};
 
-use crate::builders::{BatchSet, ColBuilder, StrCol, NO_TIME_HOUR};
+use crate::builders::{BatchSet, ColBuilder, NO_TIME_HOUR};
 use crate::catalogue::{Catalogue, LaType, Source, Table, TableId};
-use crate::json::{object_fields, text_form, write_json, write_str, write_value, RawSpans};
+use crate::json::{
+    key_units, object_fields, same_key, text_form, verbatim, write_json, write_key, write_value,
+    RawSpans, Verbatim,
+};
 use crate::schema::SchemaOptions;
 use crate::time::{parse_timestamp, EpochNanos};
 
@@ -39,18 +66,23 @@ pub struct TableCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NormalizeStats {
     pub tables: Vec<TableCounts>,
+    /// Messages decoded through the slower path: valid JSON that simd-json refuses (numbers past
+    /// 64 bits or `f64`, lone surrogate escapes), whose refused values are kept as text.
+    pub slow_path: u64,
 }
 
 impl Default for NormalizeStats {
     fn default() -> Self {
         NormalizeStats {
             tables: vec![TableCounts::default(); Catalogue::get().tables.len()],
+            slow_path: 0,
         }
     }
 }
 
 impl NormalizeStats {
     pub fn merge(&mut self, other: &NormalizeStats) {
+        self.slow_path += other.slow_path;
         for (a, b) in self.tables.iter_mut().zip(&other.tables) {
             a.records += b.records;
             a.with_additional += b.with_additional;
@@ -121,6 +153,159 @@ struct Field {
     /// 0 = record level, 1 = inside `properties`.
     level: u8,
     consumed: bool,
+    /// An earlier occurrence of a key repeated in its object: not the one that counts, kept in
+    /// `AdditionalFields` as `<key>#<n>`.
+    shadowed: bool,
+}
+
+impl Field {
+    fn new(value: usize, level: u8) -> Field {
+        Field {
+            value: value as u32,
+            level,
+            consumed: false,
+            shadowed: false,
+        }
+    }
+}
+
+/// Finds keys that occur more than once in an object. Up to [`SMALL_OBJECT`] keys (every real
+/// record), as the keys are read, at a few nanoseconds a key: a small open-addressing table,
+/// cleared by bumping a stamp, holds a 32-bit hash of each key (of its length and first and last
+/// eight bytes); only a key whose hash is there already is compared with the keys before it.
+/// Larger objects are sorted by key instead, so that no object costs quadratic time.
+struct Repeats {
+    /// (stamp, hash) per slot; a slot is empty when its stamp is not the current one.
+    slots: Vec<(u32, u32)>,
+    stamp: u32,
+    order: Vec<u32>,
+}
+
+const REPEAT_SLOTS: usize = 1 << 11;
+const SMALL_OBJECT: usize = 256;
+
+/// A key's identity as JSON compares keys: its text, or (for a key with a lone surrogate escape,
+/// never equal to one without) its UTF-16 code units.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum KeyId<'a> {
+    Plain(&'a str),
+    Verbatim(&'a [u16]),
+}
+
+impl Repeats {
+    fn new() -> Repeats {
+        Repeats {
+            slots: vec![(0, 0); REPEAT_SLOTS],
+            stamp: 0,
+            order: Vec::new(),
+        }
+    }
+
+    /// Start an object of at most [`SMALL_OBJECT`] keys.
+    #[inline]
+    fn begin(&mut self) {
+        if self.stamp == u32::MAX {
+            self.slots.fill((0, 0));
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+    }
+
+    /// Add `key` to the object's table; true when a key with the same hash is there already.
+    #[inline]
+    fn insert(&mut self, key: &str) -> bool {
+        let b = key.as_bytes();
+        let n = b.len();
+        let (head, tail) = if n >= 8 {
+            (
+                u64::from_le_bytes(b[..8].try_into().unwrap()),
+                u64::from_le_bytes(b[n - 8..].try_into().unwrap()),
+            )
+        } else {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(b);
+            (u64::from_le_bytes(w), 0)
+        };
+        let h = (head ^ tail.rotate_left(23) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h = h ^ (h >> 29);
+        let tag = h as u32;
+        let mut i = (h >> 53) as usize;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.0 != self.stamp {
+                *slot = (self.stamp, tag);
+                return false;
+            }
+            if slot.1 == tag {
+                return true;
+            }
+            i = (i + 1) & (REPEAT_SLOTS - 1);
+        }
+    }
+
+    /// Mark the earlier occurrences of every repeated key among `fields[start..]`, the members
+    /// of one large object, and link each to its key's last occurrence. True when a key repeats.
+    #[cold]
+    fn find_sorted(
+        &mut self,
+        fields: &mut [Field],
+        start: usize,
+        tape: &[Node],
+        raw: Option<&RawSpans>,
+        links: &mut Vec<(u32, u32)>,
+    ) -> bool {
+        let units: Vec<Option<Vec<u16>>> = if raw.is_some_and(RawSpans::has_verbatim) {
+            fields[start..]
+                .iter()
+                .map(|f| {
+                    let v = f.value as usize;
+                    verbatim(raw, v - 1).map(|_| key_units(tape, v, raw))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let id = |i: u32| match units.get(i as usize - start) {
+            Some(Some(u)) => KeyId::Verbatim(u),
+            _ => KeyId::Plain(key_of(tape, fields[i as usize].value as usize)),
+        };
+        self.order.clear();
+        self.order.extend(start as u32..fields.len() as u32);
+        self.order
+            .sort_by(|&a, &b| id(a).cmp(&id(b)).then(a.cmp(&b)));
+        let before = links.len();
+        for run in self.order.chunk_by(|&a, &b| id(a) == id(b)) {
+            let (&last, earlier) = run.split_last().expect("a run is not empty");
+            links.extend(earlier.iter().map(|&j| (j, last)));
+        }
+        for &(j, _) in &links[before..] {
+            fields[j as usize].shadowed = true;
+        }
+        links.len() > before
+    }
+}
+
+/// `fields[i]` may repeat a key of `fields[start..i]`: mark every earlier occurrence of its key
+/// and link it to `i` (the last link of a field is to its key's last occurrence). True when it did
+/// repeat one.
+#[cold]
+fn mark_repeats(
+    fields: &mut [Field],
+    start: usize,
+    i: usize,
+    tape: &[Node],
+    raw: Option<&RawSpans>,
+    links: &mut Vec<(u32, u32)>,
+) -> bool {
+    let v = fields[i].value as usize;
+    let before = links.len();
+    for (j, f) in fields[start..i].iter_mut().enumerate() {
+        if same_key(tape, f.value as usize, v, raw) {
+            f.shadowed = true;
+            links.push(((start + j) as u32, i as u32));
+        }
+    }
+    links.len() > before
 }
 
 /// Why a record could not become a row.
@@ -147,6 +332,11 @@ pub struct Normalizer {
     hits: Vec<u64>,
     text_a: Vec<u8>,
     text_b: Vec<u8>,
+    repeats: Repeats,
+    /// (earlier occurrence, a later one) of repeated keys, by field index.
+    links: Vec<(u32, u32)>,
+    /// Per field, the `n` of its `<key>#<n>`; empty when no key repeats.
+    suffix: Vec<u32>,
     pub stats: NormalizeStats,
 }
 
@@ -174,6 +364,9 @@ impl Normalizer {
             hits: Vec::with_capacity(128),
             text_a: Vec::new(),
             text_b: Vec::new(),
+            repeats: Repeats::new(),
+            links: Vec::new(),
+            suffix: Vec::new(),
             stats: NormalizeStats::default(),
         }
     }
@@ -198,26 +391,51 @@ impl Normalizer {
         let cat = Catalogue::get();
         self.fields.clear();
         self.hits.clear();
+        self.links.clear();
+        self.suffix.clear();
 
-        // Route on `category` (or `Category` of Log-Analytics-shaped rows).
-        let mut category: Option<(&str, usize)> = None;
-        let mut props_at = None;
-        let mut resource_id: Option<&str> = None;
+        // The record's fields; the last occurrence of a key is the one that counts.
+        let mut repeated = false;
+        let (mut lower, mut upper, mut props, mut rid) = (None, None, None, None);
+        let small = object_len(tape, at) <= SMALL_OBJECT;
+        if small {
+            self.repeats.begin();
+        }
         for (key, v) in object_fields(tape, at) {
-            match (key, &tape[v]) {
-                ("category" | "Category", Node::String(s)) if category.is_none() => {
-                    category = Some((s, self.fields.len()))
-                }
-                ("properties", Node::Object { .. }) => props_at = Some(v),
-                ("resourceId" | "ResourceId", Node::String(s)) => resource_id = Some(s),
+            let fi = self.fields.len();
+            self.fields.push(Field::new(v, 0));
+            if small && self.repeats.insert(key) {
+                repeated |= mark_repeats(&mut self.fields, 0, fi, tape, raw, &mut self.links);
+            }
+            match key {
+                "category" => lower = Some(fi),
+                "Category" => upper = Some(fi),
+                "properties" => props = Some(fi),
+                "resourceId" | "ResourceId" => rid = Some(fi),
                 _ => {}
             }
-            self.fields.push(Field {
-                value: v as u32,
-                level: 0,
-                consumed: false,
-            });
         }
+        if !small {
+            repeated |= self
+                .repeats
+                .find_sorted(&mut self.fields, 0, tape, raw, &mut self.links);
+        }
+        let fields = &self.fields;
+        let plain_string = |fi: usize| {
+            let v = fields[fi].value as usize;
+            match tape[v] {
+                Node::String(s) if verbatim(raw, v).is_none() => Some((s, fi)),
+                _ => None,
+            }
+        };
+        // Route on `category` (or `Category` of Log-Analytics-shaped rows).
+        let category = lower
+            .and_then(plain_string)
+            .or_else(|| upper.and_then(plain_string));
+        let resource_id = rid.and_then(plain_string).map(|(s, _)| s);
+        let props_at = props
+            .map(|fi| self.fields[fi].value as usize)
+            .filter(|&v| matches!(tape[v], Node::Object { .. }));
         let table = category
             .and_then(|(c, _)| cat.table_for_category(c))
             .unwrap_or(self.unknown);
@@ -226,7 +444,9 @@ impl Normalizer {
         // Collect candidates for every column.
         for (fi, f) in self.fields.iter_mut().enumerate() {
             let key = key_of(tape, f.value as usize);
-            if Some(f.value as usize) == props_at {
+            if f.shadowed {
+                // An earlier occurrence of a repeated key: kept, never a candidate.
+            } else if Some(f.value as usize) == props_at {
                 f.consumed = true; // a container: its fields are handled one by one below
             } else if let Some(targets) = plan.top.get(key) {
                 self.hits
@@ -234,14 +454,30 @@ impl Normalizer {
             }
         }
         if let Some(p) = props_at {
+            let start = self.fields.len();
+            let small = object_len(tape, p) <= SMALL_OBJECT;
+            if small {
+                self.repeats.begin();
+            }
             for (key, v) in object_fields(tape, p) {
                 let fi = self.fields.len();
-                self.fields.push(Field {
-                    value: v as u32,
-                    level: 1,
-                    consumed: false,
-                });
-                if let Some(targets) = plan.prop.get(key) {
+                self.fields.push(Field::new(v, 1));
+                if small && self.repeats.insert(key) {
+                    repeated |=
+                        mark_repeats(&mut self.fields, start, fi, tape, raw, &mut self.links);
+                }
+            }
+            if !small {
+                repeated |=
+                    self.repeats
+                        .find_sorted(&mut self.fields, start, tape, raw, &mut self.links);
+            }
+            for fi in start..self.fields.len() {
+                let f = self.fields[fi];
+                if f.shadowed {
+                    continue;
+                }
+                if let Some(targets) = plan.prop.get(key_of(tape, f.value as usize)) {
                     self.hits
                         .extend(targets.iter().map(|&(c, p)| pack(c, p, fi)));
                 }
@@ -253,7 +489,8 @@ impl Normalizer {
         let mut time = None;
         if let Some(tc) = plan.time_col {
             for &h in self.hits.iter().filter(|&&h| hit_col(h) == tc) {
-                if let Node::String(s) = tape[self.fields[hit_field(h)].value as usize] {
+                let v = self.fields[hit_field(h)].value as usize;
+                if let (Node::String(s), None) = (tape[v], verbatim(raw, v)) {
                     if let Some(t) = parse_timestamp(s) {
                         time = Some(t);
                         break;
@@ -299,7 +536,7 @@ impl Normalizer {
                     }
                     Some(w) => {
                         if matches!(tape[v], Node::Static(StaticNode::Null))
-                            || same_value(la, tape, w, v, &mut self.text_a, &mut self.text_b)
+                            || same_value(la, tape, w, v, raw, &mut self.text_a, &mut self.text_b)
                         {
                             self.fields[fi].consumed = true;
                         }
@@ -327,19 +564,46 @@ impl Normalizer {
             }
         }
 
+        if repeated && !plan.is_unknown {
+            name_repeats(
+                &mut self.fields,
+                &self.links,
+                &mut self.suffix,
+                &mut self.text_a,
+                &mut self.text_b,
+                tape,
+                raw,
+            );
+        }
+
         let mut trailing = builder.cols[ncols..].iter_mut();
         if plan.is_unknown {
-            let ColBuilder::Str(raw) = trailing.next().unwrap() else {
+            let ColBuilder::Str(col) = trailing.next().unwrap() else {
                 unreachable!()
             };
-            write_json(&tape[at..], &mut raw.data);
-            raw.commit();
+            // SAFETY: JSON written from the tape, or copied from the message text (valid UTF-8)
+            // at ASCII boundaries: valid UTF-8, appended only.
+            unsafe {
+                col.push_written(|out| {
+                    if raw.is_some_and(RawSpans::has_verbatim) {
+                        write_value(tape, at, raw, out);
+                    } else {
+                        write_json(&tape[at..], out);
+                    }
+                    true
+                })
+            };
             self.fields.iter_mut().for_each(|f| f.consumed = true);
         }
         let ColBuilder::Str(additional) = trailing.next().unwrap() else {
             unreachable!()
         };
-        let has_additional = write_additional(tape, raw, &self.fields, props_at, additional);
+        // SAFETY: as above.
+        let has_additional = unsafe {
+            additional.push_written(|out| {
+                write_additional(tape, raw, &self.fields, &self.suffix, props_at, out)
+            })
+        };
         push_position(&mut trailing, ctx, record_index, opts);
         builder.rows += 1;
 
@@ -347,6 +611,85 @@ impl Normalizer {
         counts.uncoerced += uncoerced;
         counts.with_additional += has_additional as u64;
         Ok(table)
+    }
+}
+
+/// The earlier occurrences of repeated keys: one that says what the last occurrence says is
+/// no news (consumed); the others get in `suffix` the `n` of their `<key>#<n>` in
+/// `AdditionalFields`: their occurrence's number, raised past any key the object has (or was
+/// given) already.
+#[cold]
+#[allow(clippy::too_many_arguments)]
+fn name_repeats(
+    fields: &mut [Field],
+    links: &[(u32, u32)],
+    suffix: &mut Vec<u32>,
+    text_a: &mut Vec<u8>,
+    text_b: &mut Vec<u8>,
+    tape: &[Node],
+    raw: Option<&RawSpans>,
+) {
+    suffix.clear();
+    suffix.resize(fields.len(), 0);
+    // The last link of an earlier occurrence is to its key's last occurrence.
+    let mut last: FxHashMap<u32, u32> = FxHashMap::default();
+    last.extend(links.iter().copied());
+    for level in [0, 1] {
+        let Some(start) = fields.iter().position(|f| f.level == level) else {
+            continue;
+        };
+        let end = fields[start..]
+            .iter()
+            .position(|f| f.level != level)
+            .map_or(fields.len(), |n| start + n);
+        // Every key of the object, then every name given; per key, the occurrences seen and the
+        // next number to try.
+        let mut names: Option<FxHashSet<Vec<u16>>> = None;
+        let mut seen: FxHashMap<Vec<u16>, (u32, u32)> = FxHashMap::default();
+        for j in start..end {
+            let f = fields[j];
+            if !f.shadowed || f.consumed {
+                continue;
+            }
+            let key = key_units(tape, f.value as usize, raw);
+            let (count, next) = seen.entry(key.clone()).or_insert((0, 0));
+            *count += 1;
+            let w = fields[last[&(j as u32)] as usize].value as usize;
+            text_a.clear();
+            text_b.clear();
+            write_value(tape, f.value as usize, raw, text_a);
+            write_value(tape, w, raw, text_b);
+            if text_a == text_b {
+                fields[j].consumed = true;
+                continue;
+            }
+            let names = names.get_or_insert_with(|| {
+                fields[start..end]
+                    .iter()
+                    .map(|g| key_units(tape, g.value as usize, raw))
+                    .collect()
+            });
+            let mut n = (*count).max(*next);
+            loop {
+                let mut name = key.clone();
+                name.extend(format!("#{n}").encode_utf16());
+                if names.insert(name) {
+                    break;
+                }
+                n += 1;
+            }
+            *next = n + 1;
+            suffix[j] = n;
+        }
+    }
+}
+
+/// Members of the object at `tape[at]`.
+#[inline]
+fn object_len(tape: &[Node], at: usize) -> usize {
+    match tape[at] {
+        Node::Object { len, .. } => len,
+        _ => 0,
     }
 }
 
@@ -368,27 +711,30 @@ fn append(
     raw: Option<&RawSpans>,
     opts: SchemaOptions,
 ) -> bool {
+    if let Some(kind) = verbatim(raw, at) {
+        return append_verbatim(target, la, tape, at, raw, kind);
+    }
     let v = &tape[at..];
+    // SAFETY (the `push_written` calls): JSON written from the tape, or copied from the message
+    // text (valid UTF-8) at ASCII boundaries, and the text of scalars: valid UTF-8, appended only.
     match (target, &v[0]) {
-        (ColBuilder::Str(s), _) if la == LaType::Dynamic => {
-            write_value(tape, at, raw, &mut s.data);
-            s.commit();
-            true
-        }
+        (ColBuilder::Str(s), _) if la == LaType::Dynamic => unsafe {
+            s.push_written(|out| {
+                write_value(tape, at, raw, out);
+                true
+            })
+        },
         (ColBuilder::Str(s), Node::String(text)) => {
             s.push(text);
             true
         }
-        (ColBuilder::Str(s), Node::Object { .. } | Node::Array { .. }) => {
-            write_value(tape, at, raw, &mut s.data);
-            s.commit();
-            true
-        }
-        (ColBuilder::Str(s), _) => {
-            text_form(v, &mut s.data);
-            s.commit();
-            true
-        }
+        (ColBuilder::Str(s), Node::Object { .. } | Node::Array { .. }) => unsafe {
+            s.push_written(|out| {
+                write_value(tape, at, raw, out);
+                true
+            })
+        },
+        (ColBuilder::Str(s), _) => unsafe { s.push_written(|out| text_form(v, out)) },
         (target @ ColBuilder::Time(_), Node::String(text)) => match parse_timestamp(text) {
             Some(t) => {
                 push_time(target, t, opts);
@@ -426,6 +772,68 @@ fn append(
         },
         _ => false,
     }
+}
+
+/// Coerce a value the slower path kept verbatim: a number as the number it is (whatever its
+/// size), a string with a lone surrogate only into a dynamic column (UTF-8 cannot hold it).
+#[cold]
+fn append_verbatim(
+    target: &mut ColBuilder,
+    la: LaType,
+    tape: &[Node],
+    at: usize,
+    raw: Option<&RawSpans>,
+    kind: Verbatim,
+) -> bool {
+    let text = match tape[at] {
+        Node::String(text) => text,
+        _ => "",
+    };
+    match (target, kind) {
+        // SAFETY: copied from the message text (valid UTF-8) at ASCII boundaries.
+        (ColBuilder::Str(s), _) if la == LaType::Dynamic => unsafe {
+            s.push_written(|out| {
+                write_value(tape, at, raw, out);
+                true
+            })
+        },
+        (ColBuilder::Str(s), Verbatim::Number) => {
+            s.push(text);
+            true
+        }
+        (ColBuilder::F64(c), Verbatim::Number) => match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => {
+                c.push(x);
+                true
+            }
+            _ => false,
+        },
+        (ColBuilder::I64(c), Verbatim::Number) => match number_as_i64(text) {
+            Some(x) => {
+                c.push(x);
+                true
+            }
+            None => false,
+        },
+        (ColBuilder::I32(c), Verbatim::Number) => {
+            match number_as_i64(text).and_then(|x| i32::try_from(x).ok()) {
+                Some(x) => {
+                    c.push(x);
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A JSON number's text as an integer, as [`as_i64`] takes numbers (integral floats too).
+fn number_as_i64(text: &str) -> Option<i64> {
+    text.parse().ok().or_else(|| {
+        let f: f64 = text.parse().ok()?;
+        (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+    })
 }
 
 #[inline]
@@ -478,9 +886,30 @@ fn same_value(
     tape: &[Node],
     a: usize,
     b: usize,
+    raw: Option<&RawSpans>,
     ta: &mut Vec<u8>,
     tb: &mut Vec<u8>,
 ) -> bool {
+    ta.clear();
+    tb.clear();
+    let (va, vb) = (verbatim(raw, a), verbatim(raw, b));
+    if va.is_some() || vb.is_some() {
+        return match la {
+            LaType::Datetime => false,
+            LaType::Dynamic => {
+                write_value(tape, a, raw, ta);
+                write_value(tape, b, raw, tb);
+                ta == tb
+            }
+            _ => {
+                va != Some(Verbatim::LoneSurrogate)
+                    && vb != Some(Verbatim::LoneSurrogate)
+                    && text_form(&tape[a..], ta)
+                    && text_form(&tape[b..], tb)
+                    && ta == tb
+            }
+        };
+    }
     if la == LaType::Datetime {
         return match (&tape[a], &tape[b]) {
             (Node::String(x), Node::String(y)) => {
@@ -490,14 +919,10 @@ fn same_value(
         };
     }
     if la == LaType::Dynamic {
-        ta.clear();
-        tb.clear();
         write_json(&tape[a..], ta);
         write_json(&tape[b..], tb);
         return ta == tb;
     }
-    ta.clear();
-    tb.clear();
     text_form(&tape[a..], ta) && text_form(&tape[b..], tb) && ta == tb
 }
 
@@ -516,53 +941,66 @@ fn derive(src: Source, resource_id: Option<&str>) -> Option<&str> {
     }
 }
 
-/// Write the JSON object of every field no column took; null when there is none.
+/// Write the JSON object of every field no column took; false (nothing written) when there is
+/// none. Earlier occurrences of a repeated key go under `<key>#<n>`, `n` from `suffix`.
 fn write_additional(
     tape: &[Node],
     raw: Option<&RawSpans>,
     fields: &[Field],
+    suffix: &[u32],
     props_at: Option<usize>,
-    col: &mut StrCol,
+    out: &mut Vec<u8>,
 ) -> bool {
-    let out = &mut col.data;
     let mut first = true;
-    let mut open = |out: &mut Vec<u8>, key: &str| {
+    let mut open = |out: &mut Vec<u8>| {
         out.push(if first { b'{' } else { b',' });
         first = false;
-        write_str(key, out);
-        out.push(b':');
     };
-    for f in fields.iter().filter(|f| f.level == 0) {
+    let n = |fi: usize| suffix.get(fi).copied().unwrap_or(0);
+    for (fi, f) in fields.iter().enumerate().filter(|(_, f)| f.level == 0) {
         let v = f.value as usize;
         if Some(v) == props_at {
             let mut inner = fields
                 .iter()
-                .filter(|f| f.level == 1 && !f.consumed)
+                .enumerate()
+                .filter(|(_, f)| f.level == 1 && !f.consumed)
                 .peekable();
             if inner.peek().is_some() {
-                open(out, "properties");
-                for (i, pf) in inner.enumerate() {
+                open(out);
+                out.extend_from_slice(b"\"properties\":");
+                for (i, (pi, pf)) in inner.enumerate() {
                     out.push(if i == 0 { b'{' } else { b',' });
-                    let pv = pf.value as usize;
-                    write_str(key_of(tape, pv), out);
-                    out.push(b':');
-                    write_value(tape, pv, raw, out);
+                    write_member(tape, raw, pf, n(pi), out);
                 }
                 out.push(b'}');
             }
         } else if !f.consumed {
-            open(out, key_of(tape, v));
-            write_value(tape, v, raw, out);
+            open(out);
+            write_member(tape, raw, f, n(fi), out);
         }
     }
     if first {
-        col.push_null();
         false
     } else {
         out.push(b'}');
-        col.commit();
         true
     }
+}
+
+/// `"key":value`, the key suffixed `#<n>` when `n` is not 0 (an earlier occurrence of a
+/// repeated key).
+#[inline]
+fn write_member(tape: &[Node], raw: Option<&RawSpans>, f: &Field, n: u32, out: &mut Vec<u8>) {
+    let v = f.value as usize;
+    write_key(tape, v, raw, out);
+    if n != 0 {
+        out.pop(); // the closing quote
+        out.push(b'#');
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        out.push(b'"');
+    }
+    out.push(b':');
+    write_value(tape, v, raw, out);
 }
 
 fn push_position<'a>(
@@ -598,7 +1036,7 @@ mod tests {
     use arrow_array::{Array, RecordBatch};
 
     use super::*;
-    use crate::decode::Decoder;
+    use crate::decode::{Decoder, MessageOutcome, Rejected};
     use crate::time::format_rfc3339;
 
     /// Normalize one message; returns (table, batch) of its single row and the stats.
@@ -670,7 +1108,7 @@ mod tests {
             if let ColBuilder::Str(c) = b {
                 // Same-sized rows: the hint (plus an eighth) held them without growing.
                 assert!(
-                    c.data.capacity() <= c.data.len() + c.data.len() / 8 + 1,
+                    c.text_capacity() <= c.text_len() + c.text_len() / 8 + 1,
                     "column {col}"
                 );
             }
@@ -824,5 +1262,316 @@ mod tests {
             text(&b, "AdditionalFields").as_deref(),
             Some(r#"{"resourceId":"/TENANTS/ABC/PROVIDERS/MICROSOFT.AADIAM"}"#)
         );
+    }
+
+    /// Decode one message; returns its outcome, dead letters, batches and stats.
+    fn run(
+        json: &str,
+    ) -> (
+        MessageOutcome,
+        Vec<Rejected>,
+        Vec<RecordBatch>,
+        NormalizeStats,
+    ) {
+        let mut decoder = Decoder::default();
+        let mut normalizer = Normalizer::new(SchemaOptions::default());
+        let mut set = BatchSet::new(SchemaOptions::default());
+        let mut rejected = Vec::new();
+        let ctx = MessageContext {
+            source: "t",
+            partition: None,
+            sequence: 1,
+            enqueued: None,
+        };
+        let outcome = decoder.message(
+            json.as_bytes(),
+            &ctx,
+            &mut normalizer,
+            &mut set,
+            &mut rejected,
+        );
+        assert_eq!(outcome.records, outcome.rows + outcome.rejected);
+        assert_eq!(outcome.rejected, rejected.len() as u64);
+        let batches: Vec<RecordBatch> = set.finish().into_iter().map(|(_, _, b)| b).collect();
+        for b in &batches {
+            for c in b.columns() {
+                c.to_data().validate_full().unwrap();
+            }
+        }
+        (outcome, rejected, batches, normalizer.stats)
+    }
+
+    fn table_index(name: &str) -> usize {
+        Catalogue::get().by_name(name).unwrap().id.0 as usize
+    }
+
+    /// simd-json refuses integers past 64 bits, numbers past f64 and lone surrogate escapes; the
+    /// message still becomes rows, each such value kept as sent: in its column when the column
+    /// holds text or JSON, else in AdditionalFields (counted as not coerced).
+    #[test]
+    fn valid_json_simd_json_refuses_becomes_rows_with_those_values_as_sent() {
+        let message = r#"{ "time": "2025-01-01T10:00:00Z", "category": "SignInLogs",
+            "durationMs": 12345678901234567890123, "resultType": 1e400, "\ud800key": -2e308,
+            "properties": { "status": {"errorCode": -1e400, "big": 123456789012345678901234567890, "s": "\udc00"},
+                "userDisplayName": "Bob \ud800", "deviceDetail": "x\ud83d\ude00\udbff", "userId": "u",
+                "ticks": -0.0e-999, "riskEventTypes_v2": ["\ud800"] } }"#;
+        let (outcome, rejected, batches, stats) = run(message);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!((outcome.records, outcome.rows), (1, 1));
+        assert_eq!(stats.slow_path, 1);
+        let signin = table_index("SigninLogs");
+        assert_eq!(stats.tables[signin].records, 1);
+        // durationMs (long) and userDisplayName (string with a lone surrogate) do not coerce.
+        assert_eq!(stats.tables[signin].uncoerced, 2);
+        let b = &batches[0];
+        assert!(b.column_by_name("DurationMs").unwrap().is_null(0));
+        assert_eq!(text(b, "ResultType").as_deref(), Some("1e400"));
+        assert_eq!(
+            text(b, "Status").as_deref(),
+            Some(r#"{"errorCode":-1e400,"big":123456789012345678901234567890,"s":"\udc00"}"#)
+        );
+        assert_eq!(
+            text(b, "DeviceDetail").as_deref(),
+            Some(r#""x\ud83d\ude00\udbff""#)
+        );
+        assert_eq!(text(b, "UserDisplayName"), None);
+        assert_eq!(text(b, "UserId").as_deref(), Some("u"));
+        assert_eq!(
+            text(b, "RiskEventTypes_V2").as_deref(),
+            Some(r#"["\ud800"]"#)
+        );
+        assert_eq!(
+            text(b, "AdditionalFields").as_deref(),
+            Some(
+                r#"{"durationMs":12345678901234567890123,"\ud800key":-2e308,"properties":{"userDisplayName":"Bob \ud800","ticks":-0.0}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn a_refused_category_does_not_route_and_the_raw_record_is_kept_as_sent() {
+        let message = r#"{"category":"SignInLogs\ud800","time":"2025-01-01T10:00:00Z","n":1e999}"#;
+        let (outcome, _, batches, stats) = run(message);
+        assert_eq!(outcome.rows, 1);
+        assert_eq!(stats.tables[table_index(crate::UNKNOWN_TABLE)].records, 1);
+        assert_eq!(text(&batches[0], "RawRecord").as_deref(), Some(message));
+        // A number is not a category either.
+        let (_, _, batches, _) =
+            run(r#"{"category":123456789012345678901234,"Category":"SignInLogs"}"#);
+        assert_eq!(
+            batches[0].schema().metadata()["aad.table"],
+            "SigninLogs",
+            "routed by the plain string"
+        );
+        assert_eq!(
+            text(&batches[0], "Category").as_deref(),
+            Some("123456789012345678901234")
+        );
+    }
+
+    #[test]
+    fn valid_json_that_is_no_record_and_invalid_json_stay_dead_letters() {
+        for (message, reasons) in [
+            ("42", &["record is not a JSON object"][..]),
+            ("\"x\"", &["record is not a JSON object"]),
+            ("[1,2]", &["record is not a JSON object"; 2]),
+            ("\"\\ud800\"", &["record is not a JSON object"]),
+            ("12345678901234567890123", &["record is not a JSON object"]),
+            ("{\"a\":1e400,}", &["invalid JSON"]),
+            ("{\"a\":\"\\ud800\" \"b\":1}", &["invalid JSON"]),
+            ("{\"a\":\"\\ud8\"}", &["invalid JSON"]),
+            ("{\"a\":01}", &["invalid JSON"]),
+            ("[1e400", &["invalid JSON"]),
+        ] {
+            let (outcome, rejected, batches, _) = run(message);
+            assert_eq!(outcome.rows, 0, "{message}");
+            assert!(batches.is_empty());
+            let got: Vec<&str> = rejected.iter().map(|r| r.reason.as_str()).collect();
+            assert_eq!(got.len(), reasons.len(), "{message}: {got:?}");
+            for (g, r) in got.iter().zip(reasons) {
+                assert!(g.starts_with(r), "{message}: {g}");
+            }
+        }
+        // A refused value in a record that is not an object is dead-lettered as sent.
+        let (outcome, rejected, _, stats) = run(r#"[1e400,{"category":"AuditLogs"},"\ud800"]"#);
+        assert_eq!((outcome.records, outcome.rows, outcome.rejected), (3, 1, 2));
+        assert_eq!(stats.slow_path, 1);
+        assert_eq!(rejected[0].raw, b"1e400");
+        assert_eq!(rejected[0].record_index, Some(0));
+        assert_eq!(rejected[1].raw, br#""\ud800""#);
+        // Deeper than simd-json's 1024 levels: a dead letter that says so.
+        let deep = format!("{}{}", "[".repeat(1025), "]".repeat(1025));
+        let (_, rejected, _, _) = run(&deep);
+        assert!(
+            rejected[0].reason.contains("deeper than 1024"),
+            "{}",
+            rejected[0].reason
+        );
+        assert_eq!(rejected[0].record_index, None);
+    }
+
+    #[test]
+    fn envelopes_on_the_slower_path_and_with_records_twice_lose_no_record() {
+        let (outcome, rejected, batches, stats) = run(
+            r#"{"records":[{"category":"AuditLogs","properties":{"n":1e400}}],"records":[{"category":"AuditLogs","properties":{"id":"\ud800"}}]}"#,
+        );
+        assert!(rejected.is_empty());
+        assert_eq!((outcome.records, outcome.rows), (2, 2));
+        assert_eq!(stats.slow_path, 1);
+        let b = &batches[0];
+        assert_eq!(
+            text(b, "AdditionalFields").as_deref(),
+            Some(r#"{"properties":{"n":1e400}}"#)
+        );
+        let extra = b
+            .column_by_name("AdditionalFields")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(extra.value(1), r#"{"properties":{"id":"\ud800"}}"#);
+        let index = b
+            .column_by_name("_RecordIndex")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        assert_eq!((index.value(0), index.value(1)), (0, 1));
+    }
+
+    /// The duplicate-key rule: the last occurrence wins everywhere; earlier ones that differ are
+    /// kept as `<key>#<n>`.
+    #[test]
+    fn the_last_category_routes_and_the_earlier_one_is_kept() {
+        let (t, b, _) = one(
+            r#"{"category":"AuditLogs","time":"2025-01-01T10:00:00Z","category":"SignInLogs"}"#,
+        );
+        assert_eq!(t, "SigninLogs");
+        assert_eq!(text(&b, "Category").as_deref(), Some("SignInLogs"));
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"category#1":"AuditLogs"}"#)
+        );
+        // `category` over `Category`, as the Category column takes them.
+        let (t, b, _) = one(r#"{"category":"SignInLogs","Category":"AuditLogs"}"#);
+        assert_eq!(t, "SigninLogs");
+        assert_eq!(text(&b, "Category").as_deref(), Some("SignInLogs"));
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"Category":"AuditLogs"}"#)
+        );
+    }
+
+    #[test]
+    fn the_last_properties_object_fills_columns_and_the_earlier_one_is_kept_whole() {
+        let (_, b, _) = one(
+            r#"{"category":"SignInLogs","properties":{"userId":"first","ipAddress":"1.1.1.1"},"properties":{"userId":"second"}}"#,
+        );
+        assert_eq!(text(&b, "UserId").as_deref(), Some("second"));
+        assert_eq!(text(&b, "IPAddress"), None);
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"properties#1":{"userId":"first","ipAddress":"1.1.1.1"}}"#)
+        );
+        // The same object twice is no news.
+        let (_, b, _) = one(
+            r#"{"category":"SignInLogs","properties":{"userId":"u"},"properties":{"userId":"u"}}"#,
+        );
+        assert_eq!(text(&b, "UserId").as_deref(), Some("u"));
+        assert_eq!(text(&b, "AdditionalFields"), None);
+        // A last `properties` that is not an object: no column comes from the earlier one.
+        let (_, b, _) =
+            one(r#"{"category":"SignInLogs","properties":{"userId":"u"},"properties":"x"}"#);
+        assert_eq!(text(&b, "UserId"), None);
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"properties#1":{"userId":"u"},"properties":"x"}"#)
+        );
+    }
+
+    #[test]
+    fn the_last_occurrence_of_a_column_key_fills_the_column() {
+        let (_, b, s) = one(
+            r#"{"category":"SignInLogs","correlationId":"a","correlationId":null,"properties":{"userId":"a","appId":"x","userId":"b","userId":"b","userId":"c","durationMs":5}}"#,
+        );
+        assert_eq!(text(&b, "UserId").as_deref(), Some("c"));
+        assert_eq!(text(&b, "AppId").as_deref(), Some("x"));
+        // The last correlationId is null: the column is null, the earlier value kept.
+        assert_eq!(text(&b, "CorrelationId"), None);
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(
+                r#"{"correlationId#1":"a","properties":{"userId#1":"a","userId#2":"b","userId#3":"b","durationMs":5}}"#
+            )
+        );
+        assert_eq!(s.tables[table_index("SigninLogs")].uncoerced, 0);
+        // A key no column takes: every occurrence kept, none under the same key.
+        let (_, b, _) = one(r#"{"category":"AuditLogs","foo":1,"foo":2,"bar":0,"foo":3,"foo":3}"#);
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"foo#1":1,"foo#2":2,"bar":0,"foo":3}"#)
+        );
+        // A name `<key>#<n>` the record has already is not given again.
+        let (_, b, _) = one(r#"{"category":"AuditLogs","a#1":0,"a":1,"a":2,"a":3,"a#3":4}"#);
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r##"{"a#1":0,"a#2":1,"a#4":2,"a":3,"a#3":4}"##)
+        );
+        // Keys with lone surrogates: equal as JSON strings when their escapes are.
+        let (_, _, batches, _) =
+            run(r#"{"category":"AuditLogs","\ud800":1,"\uD800":2,"\udc00":3,"\ufffd":4}"#);
+        assert_eq!(
+            text(&batches[0], "AdditionalFields").as_deref(),
+            Some(r#"{"\ud800#1":1,"\uD800":2,"\udc00":3,"�":4}"#)
+        );
+    }
+
+    #[test]
+    fn the_unknown_table_keeps_every_occurrence_in_the_raw_record() {
+        let message = r#"{"category":"Nope","a":1,"a":2}"#;
+        let (t, b, _) = one(message);
+        assert_eq!(t, crate::UNKNOWN_TABLE);
+        assert_eq!(text(&b, "RawRecord").as_deref(), Some(message));
+        assert_eq!(text(&b, "AdditionalFields"), None);
+    }
+
+    /// Objects past the small-object size are sorted by key instead: the same rule, and no
+    /// object costs quadratic time (100,000 members here, 50,000 of them one repeated key).
+    #[test]
+    fn large_objects_follow_the_same_rule_in_linear_time() {
+        for filler in [10, 300] {
+            let mut props: Vec<String> = (0..filler).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            props.insert(3, r#""userId":"a""#.into());
+            props.push(r#""x":1"#.into());
+            props.push(r#""x#1":0"#.into());
+            props.push(r#""userId":"b""#.into());
+            props.push(r#""x":2"#.into());
+            let message = format!(
+                r#"{{"category":"SignInLogs","properties":{{{}}}}}"#,
+                props.join(",")
+            );
+            let (_, b, _) = one(&message);
+            assert_eq!(text(&b, "UserId").as_deref(), Some("b"));
+            let mut expected: Vec<String> = (0..filler).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            expected.insert(3, r#""userId#1":"a""#.into());
+            expected.push(r#""x#2":1"#.into());
+            expected.push(r#""x#1":0"#.into());
+            expected.push(r#""x":2"#.into());
+            assert_eq!(
+                text(&b, "AdditionalFields").unwrap(),
+                format!(r#"{{"properties":{{{}}}}}"#, expected.join(",")),
+                "{filler} members"
+            );
+        }
+
+        let n = 50_000;
+        let mut members: Vec<String> = (0..n).map(|i| format!(r#""a":{i}"#)).collect();
+        members.extend((1..=n).map(|i| format!(r#""a#{i}":0"#)));
+        let message = format!(r#"{{"category":"AuditLogs",{}}}"#, members.join(","));
+        let started = std::time::Instant::now();
+        let (_, b, _) = one(&message);
+        let extra = text(&b, "AdditionalFields").unwrap();
+        let parsed: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&extra).unwrap();
+        assert_eq!(parsed.len(), 2 * n, "no key written twice");
+        assert_eq!(parsed["a"], n - 1);
+        assert_eq!(parsed[&format!("a#{}", n + 1)], 0);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     }
 }

@@ -80,3 +80,21 @@ pub fn arrow_schema_for(table: &Table, opts: SchemaOptions) -> SchemaRef {
     let metadata = HashMap::from([("aad.table".to_string(), table.name.to_string())]);
     Arc::new(Schema::new_with_metadata(fields, metadata))
 }
+
+/// The Arrow schema of a catalogue table, made once per table and time unit: every builder of
+/// a table shares it (records spread over thousands of hours make a builder per hour).
+pub fn shared_schema_for(table: &Table, opts: SchemaOptions) -> SchemaRef {
+    use std::sync::OnceLock;
+    static SCHEMAS: OnceLock<[Vec<SchemaRef>; 2]> = OnceLock::new();
+    let all = SCHEMAS.get_or_init(|| {
+        let tables = &crate::Catalogue::get().tables;
+        let make = |nanos| {
+            let opts = SchemaOptions {
+                nanosecond_timestamps: nanos,
+            };
+            tables.iter().map(|t| arrow_schema_for(t, opts)).collect()
+        };
+        [make(false), make(true)]
+    });
+    Arc::clone(&all[opts.nanosecond_timestamps as usize][table.id.0 as usize])
+}

@@ -1,11 +1,9 @@
 //! In-flight markers: what makes a replay after a crash replace rows instead of duplicating them.
 //!
 //! A partition's rows reach the lake in segments (a contiguous run of events). Before any file
-//! of a segment is written, a marker `_inflight/<source id>/<first sequence>` names the
-//! segment's range and the partition directories it will write into. The marker of the last
-//! committed segment is kept until the next segment commits; older ones are removed. So every
-//! lake file holding events past the checkpoint is covered by a marker, and so is the last
-//! segment committed before it.
+//! of a segment is written, a marker names the segment's range and the partition directories it
+//! will write into; it is removed once the checkpoint covers the segment. So every lake file
+//! holding events past the checkpoint is covered by a marker.
 //!
 //! Every artifact of a segment carries its writer's epoch (see `checkpoint`): the marker
 //! `_inflight/<source id>/<first>-e<epoch>`, its lake files `<source id>-<first row>-e<epoch>`
@@ -13,20 +11,25 @@
 //! those of another writer of the same partition (epoch 0, for files and for markers written
 //! before epochs, names carry no suffix).
 //!
-//! When a partition is taken (after a crash, a restart, or a handover), the first event it
-//! receives comes right after the checkpoint it started from. Every marker whose range starts
-//! at or after that event covers rows that are about to be read again: those files (and the
-//! segment's dead letters) are deleted before anything new is written. Markers that start
-//! earlier belong to checkpointed segments and are simply removed. Keeping the last committed
-//! marker covers the handover race: a previous owner that checked its ownership just before
-//! losing it may commit one more segment after the new owner read the checkpoint; that segment
-//! starts at or after the new owner's first event, so it is undone too.
+//! When a partition is taken (after a crash, a restart, or a handover), the new writer fences
+//! it and skips events at or below the checkpoint it fenced, so nothing at or below it is ever
+//! written again. Every marker whose range starts past that checkpoint belongs to a segment no
+//! writer committed (a stale writer can no longer commit it): its files and dead letters are
+//! deleted before anything new is written. Markers at or below it belong to checkpointed
+//! segments whose removal did not happen (a crash right after the checkpoint) and are simply
+//! removed.
+//!
+//! A marker that does not parse stops recovery (and an undo) with an error naming it: without
+//! its directories, its segment's files cannot be found, and removing it would leave them beside
+//! the replay. In a local lake, markers are synced to disk (with their directory) before the
+//! files they cover are written, and an undo's deletions before its marker goes.
 
 use anyhow::{Context, Result};
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
 
+use crate::sink::parquet::{sync_dir, write_file_durably};
 use crate::store::Location;
 
 /// One segment's claim on the lake.
@@ -108,14 +111,41 @@ impl Marker {
     }
 }
 
-/// Record a segment before its files are written.
+/// Record a segment before its files are written. In a local lake the marker is synced to disk
+/// with its directory before this returns (the store's put would not sync): the files it covers
+/// may be checkpointed past, and a crash must not lose the marker while keeping them.
 pub async fn begin(lake: &Location, source_id: u64, marker: &Marker) -> Result<()> {
     let path = marker_path(lake, source_id, marker.first, marker.epoch);
-    lake.store
-        .put(&path, PutPayload::from(marker.render().into_bytes()))
-        .await
-        .with_context(|| format!("writing in-flight marker {path}"))?;
+    let body = marker.render().into_bytes();
+    match &lake.local {
+        Some(fs) => {
+            let file = fs.path_to_filesystem(&path)?;
+            tokio::task::spawn_blocking(move || write_file_durably(file, &body))
+                .await?
+                .with_context(|| format!("writing in-flight marker {path}"))?;
+        }
+        None => {
+            lake.store
+                .put(&path, PutPayload::from(body))
+                .await
+                .with_context(|| format!("writing in-flight marker {path}"))?;
+        }
+    }
     Ok(())
+}
+
+/// A marker that is there but does not parse: its segment's files are unknown, so nothing may
+/// be undone or forgotten; the partition stops with this until someone looks.
+fn unparseable(path: &Path, text: &str) -> anyhow::Error {
+    let shown: String = text.chars().take(200).collect();
+    anyhow::anyhow!(
+        "in-flight marker {path} does not parse ({shown:?}); it names the files of a segment \
+         that may have to be undone before its events are read again, so the partition does not \
+         start. Put its lines back (`first=<sequence>`, `last=<sequence>`, `epoch=<n>`, one \
+         `dir=table=…/date=…/hour=…` per directory), or delete that segment's lake files and dead \
+         letters (the source's files whose first position lies past the checkpoint) and then \
+         the marker"
+    )
 }
 
 /// The marker of the segment starting at `first`, if there is one.
@@ -129,7 +159,11 @@ pub async fn read(
     match lake.store.get(&path).await {
         Ok(got) => {
             let body = got.bytes().await?;
-            Ok(Marker::parse(&String::from_utf8_lossy(&body)))
+            let text = String::from_utf8_lossy(&body);
+            match Marker::parse(&text) {
+                Some(m) => Ok(Some(m)),
+                None => Err(unparseable(&path, &text)),
+            }
         }
         Err(object_store::Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading in-flight marker {path}")),
@@ -174,6 +208,24 @@ pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u6
         deadletter_name(source_id, marker.first, marker.epoch)
     ));
     delete(lake, &dead).await?;
+    // In a local lake, the deletions reach the disk before the caller removes the marker: a
+    // crash must not bring back files whose marker is gone.
+    if let Some(fs) = &lake.local {
+        let dirs: Vec<_> = marker
+            .dirs
+            .iter()
+            .map(|d| lake.child(d))
+            .chain([lake.child("_deadletter")])
+            .filter_map(|d| fs.path_to_filesystem(&d).ok())
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            dirs.iter()
+                .filter(|d| d.is_dir())
+                .try_for_each(|d| sync_dir(d))
+        })
+        .await?
+        .context("syncing the directories of an undone segment")?;
+    }
     Ok(deleted)
 }
 
@@ -194,7 +246,10 @@ pub async fn recover(lake: &Location, source_id: u64, first_received: i64) -> Re
         .try_collect()
         .await
         .context("listing in-flight markers")?;
-    let mut deleted = 0;
+    // Every marker is read before anything is undone: one that does not parse stops recovery
+    // with the lake as it was (never dropped unread: what it covers would stay in the lake
+    // beside the replay).
+    let mut markers = Vec::with_capacity(listed.len());
     for object in listed {
         let body = lake
             .store
@@ -204,12 +259,15 @@ pub async fn recover(lake: &Location, source_id: u64, first_received: i64) -> Re
             .bytes()
             .await?;
         let text = String::from_utf8_lossy(&body);
-        if let Some(marker) = Marker::parse(&text) {
-            if marker.first >= first_received {
-                deleted += undo(lake, source_id, &marker).await?;
-            }
+        let marker = Marker::parse(&text).ok_or_else(|| unparseable(&object.location, &text))?;
+        markers.push((object.location, marker));
+    }
+    let mut deleted = 0;
+    for (path, marker) in markers {
+        if marker.first >= first_received {
+            deleted += undo(lake, source_id, &marker).await?;
         }
-        delete(lake, &object.location).await?;
+        delete(lake, &path).await?;
     }
     Ok(deleted)
 }
@@ -228,6 +286,77 @@ mod tests {
         };
         assert_eq!(Marker::parse(&m.render()), Some(m));
         assert_eq!(Marker::parse("first=9\nlast=3\n"), None);
+    }
+
+    /// A marker that does not parse stops recovery with an error naming it, and nothing is
+    /// deleted: not the marker, not the files of any segment.
+    #[tokio::test]
+    async fn a_marker_that_does_not_parse_fails_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = crate::store::open(dir.path().to_str().unwrap()).unwrap();
+        let d = "table=AuditLogs/date=2026-11-27/hour=10";
+        let sid = 0xabc;
+        let file = lake.child(&format!("{d}/0000000000000abc-000000000012.parquet"));
+        lake.store
+            .put(&file, PutPayload::from_static(b"x"))
+            .await
+            .unwrap();
+        let good = Marker {
+            first: 12,
+            last: i64::MAX,
+            epoch: 0,
+            dirs: vec![d.into()],
+        };
+        begin(&lake, sid, &good).await.unwrap();
+        let bad = marker_path(&lake, sid, 30, 0);
+        lake.store
+            .put(&bad, PutPayload::from_static(b"first=30\nlast=\x00garbage"))
+            .await
+            .unwrap();
+        let before = files_of(&lake).await;
+        assert_eq!(before.len(), 3);
+
+        let err = format!("{:#}", recover(&lake, sid, 12).await.unwrap_err());
+        assert!(err.contains(&bad.to_string()), "{err}");
+        assert!(err.contains("does not parse"), "{err}");
+        assert_eq!(files_of(&lake).await, before, "recovery deleted something");
+
+        // Reading that marker (to undo its segment) fails the same way.
+        let err = format!("{:#}", read(&lake, sid, 30, 0).await.unwrap_err());
+        assert!(err.contains(&bad.to_string()), "{err}");
+    }
+
+    async fn files_of(lake: &Location) -> Vec<String> {
+        let mut all: Vec<String> = lake
+            .store
+            .list(None)
+            .map_ok(|o| o.location.to_string())
+            .try_collect()
+            .await
+            .unwrap();
+        all.sort();
+        all
+    }
+
+    /// In a local lake a marker is written through a staging file renamed into place (nothing
+    /// is left beside it), and reads back.
+    #[tokio::test]
+    async fn local_markers_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = crate::store::open(dir.path().to_str().unwrap()).unwrap();
+        let m = Marker {
+            first: 5,
+            last: i64::MAX,
+            epoch: 2,
+            dirs: vec!["table=AuditLogs/date=2026-11-27/hour=10".into()],
+        };
+        begin(&lake, 0xabc, &m).await.unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("_inflight/0000000000000abc"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["00000000000000000005-e2"]);
+        assert_eq!(read(&lake, 0xabc, 5, 2).await.unwrap(), Some(m));
     }
 
     #[tokio::test]

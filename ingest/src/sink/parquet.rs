@@ -9,6 +9,11 @@
 //! column writer (dictionary, page buffers, zstd contexts) therefore lives only while its row
 //! group is encoded, not for as long as a file is open: memory is bounded by the waiting batches
 //! (`memory_budget`) plus encoded bytes on their way to the object store.
+//!
+//! In a local lake a file is durable once closed, before any checkpoint can move past its rows:
+//! it is written under a staging name, synced, renamed into place, and its directory synced (and
+//! every directory made for it); staging files a killed writer left are removed by the next one
+//! (see [`StagedFile`]). Dead letters and in-flight markers of a local lake go the same way.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -87,33 +92,290 @@ enum Sink {
     /// An object store, through its buffered writer on the runtime.
     Store(BufWriter, Handle),
     /// A local directory, written by the encoding thread itself into a staging file that is
-    /// renamed into place when complete (as the store would: `name#digits`, which its listings
-    /// skip). Through the store, every part and the final rename went to the runtime's
-    /// blocking pool and the encoding thread waited for it: two thread switches a part, which
-    /// left a core idle about 8 % of the time in `convert` on 2 cores.
-    Local {
-        file: std::fs::File,
-        /// `None` once renamed into place.
-        staging: Option<std::path::PathBuf>,
-        path: std::path::PathBuf,
-    },
+    /// renamed into place when complete, durably (see [`StagedFile`]). Through the store, every
+    /// part and the final rename went to the runtime's blocking pool and the encoding thread
+    /// waited for it: two thread switches a part, which left a core idle about 8 % of the time
+    /// in `convert` on 2 cores.
+    Local(StagedFile),
 }
 
 impl Sink {
     fn local(fs: &LocalFileSystem, path: &Path) -> std::io::Result<Sink> {
         let path = fs.path_to_filesystem(path).map_err(std::io::Error::other)?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
+        Ok(Sink::Local(StagedFile::create(path)?))
+    }
+}
+
+/// A file of a local lake (Parquet file, dead letters, in-flight marker) written as the object
+/// store would, into a staging file `<name>#<pid>` that its listings skip, then renamed into
+/// place; and durably, since a checkpoint may move once it is in place: the data is synced
+/// before the rename, and the directory (with every directory created for it) after. Dropped
+/// before [`StagedFile::commit`], it leaves nothing behind.
+///
+/// A process killed while writing leaves its staging files behind. The first time a process
+/// writes into a directory it removes those ([`remove_stale_staging`]): each staging file is
+/// locked (`flock`) by its writer for as long as it is open, so a file nobody holds a lock on
+/// belongs to no live writer (whatever its pid says: pids are reused, and a process in another
+/// pid namespace or on another host sharing the directory has pids of its own); and only files
+/// older than this process are removed, which also spares one another writer has just created
+/// and not yet locked.
+pub(crate) struct StagedFile {
+    file: Option<std::fs::File>,
+    /// `None` once renamed into place.
+    staging: Option<std::path::PathBuf>,
+    path: std::path::PathBuf,
+}
+
+impl StagedFile {
+    /// Create the staging file of `path` (and, durably, the directories it needs).
+    pub(crate) fn create(path: std::path::PathBuf) -> std::io::Result<StagedFile> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other(format!("{} has no directory", path.display())))?;
+        create_dirs_durably(dir)?;
+        remove_stale_staging_once(dir);
         let mut staging = path.clone().into_os_string();
         staging.push(format!("#{}", std::process::id()));
         let staging = std::path::PathBuf::from(staging);
         let file = std::fs::File::create(&staging)?;
-        Ok(Sink::Local {
-            file,
+        lock(&file, false)?;
+        Ok(StagedFile {
+            file: Some(file),
             staging: Some(staging),
             path,
         })
+    }
+
+    pub(crate) fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.file
+            .as_mut()
+            .expect("open until committed")
+            .write_all(data)
+    }
+
+    /// Sync the data, rename the file into place, close it (checking for errors a drop would
+    /// ignore) and sync its directory: once this returns, the file survives a crash. It is
+    /// closed (and so unlocked) only once its staging name is gone.
+    pub(crate) fn commit(mut self) -> std::io::Result<()> {
+        let file = self.file.take().expect("open until committed");
+        file.sync_all()?;
+        if let Some(from) = &self.staging {
+            std::fs::rename(from, &self.path)?;
+        }
+        // Renamed: nothing for `drop` to remove (a failed rename leaves it to remove).
+        self.staging = None;
+        close(file)?;
+        sync_dir(self.path.parent().expect("has a directory"))
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if let Some(staging) = &self.staging {
+            let _ = std::fs::remove_file(staging);
+        }
+    }
+}
+
+/// Write a small file of a local lake whole and durably (an in-flight marker).
+pub(crate) fn write_file_durably(path: std::path::PathBuf, data: &[u8]) -> std::io::Result<()> {
+    let mut file = StagedFile::create(path)?;
+    file.write_all(data)?;
+    file.commit()
+}
+
+/// Close a file, reporting the error `close` may return (NFS reports write errors there).
+fn close(file: std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::IntoRawFd;
+        // SAFETY: the descriptor is ours alone, and closed once.
+        if unsafe { libc::close(file.into_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        drop(file);
+        Ok(())
+    }
+}
+
+/// Sync a directory, so that the entries just added to or removed from it survive a crash.
+pub(crate) fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// `create_dir_all`, then sync the directory above each one created (whose entries changed), up
+/// to the one that already existed. `dir` itself is synced by [`StagedFile::commit`], once its
+/// file is in it.
+fn create_dirs_durably(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut existing = dir;
+    while !existing.is_dir() {
+        match existing.parent() {
+            Some(p) => existing = p,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut d = dir;
+    while d != existing {
+        match d.parent() {
+            Some(p) => {
+                sync_dir(p)?;
+                d = p;
+            }
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// `flock` the file exclusively: blocking (`false`) or failing at once when another open file
+/// holds a lock on it (`true`, then `Ok(false)`).
+fn lock(file: &std::fs::File, try_only: bool) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let op = libc::LOCK_EX | if try_only { libc::LOCK_NB } else { 0 };
+        // SAFETY: flock takes a descriptor we hold open and plain flags.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        if try_only && e.kind() == std::io::ErrorKind::WouldBlock {
+            return Ok(false);
+        }
+        Err(e)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, try_only);
+        Ok(true)
+    }
+}
+
+/// When this process started (a clock tick early at most), or, where `/proc` does not tell,
+/// when it first asked.
+fn process_start() -> std::time::SystemTime {
+    static START: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
+    *START.get_or_init(|| proc_start_time().unwrap_or_else(std::time::SystemTime::now))
+}
+
+/// The start time from `/proc/self/stat`: clock ticks after boot, turned into wall-clock time
+/// through the boot-time clock it is counted on.
+#[cfg(target_os = "linux")]
+fn proc_start_time() -> Option<std::time::SystemTime> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, starttime 22.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let ticks: u64 = rest.split(' ').nth(19)?.parse().ok()?;
+    // SAFETY: sysconf takes a plain integer.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|&h| h > 0)?;
+    let mut boot = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let now = std::time::SystemTime::now();
+    // SAFETY: clock_gettime writes into the timespec we pass.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut boot) } != 0 {
+        return None;
+    }
+    let since_boot = std::time::Duration::new(boot.tv_sec as u64, boot.tv_nsec as u32);
+    let started = std::time::Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz);
+    now.checked_sub(since_boot.checked_sub(started)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn proc_start_time() -> Option<std::time::SystemTime> {
+    None
+}
+
+/// [`remove_stale_staging`] in each directory once per process.
+fn remove_stale_staging_once(dir: &std::path::Path) {
+    static CLEANED: std::sync::Mutex<Option<FxHashSet<std::path::PathBuf>>> =
+        std::sync::Mutex::new(None);
+    let first = CLEANED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(FxHashSet::default)
+        .insert(dir.to_path_buf());
+    if first {
+        match remove_stale_staging(dir, process_start()) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(dir = %dir.display(), files = n, "removed staging files a stopped writer left behind")
+            }
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not clean up staging files")
+            }
+        }
+    }
+}
+
+/// Remove the staging files (`<name>#<digits>`) of `dir` that no live writer holds (none has
+/// it locked) and that were last written before `before`. Returns how many went.
+pub(crate) fn remove_stale_staging(
+    dir: &std::path::Path,
+    before: std::time::SystemTime,
+) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some((_, suffix)) = name.to_str().and_then(|n| n.rsplit_once('#')) else {
+            continue;
+        };
+        if suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let path = entry.path();
+        // Gone meanwhile (its writer finished), or not a plain file: not ours to judge.
+        let Ok(file) = std::fs::OpenOptions::new().read(true).open(&path) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else { continue };
+        if !meta.is_file() || meta.modified().map_or(true, |m| m >= before) {
+            continue;
+        }
+        if lock(&file, true)? {
+            // Still the file we locked (not renamed into place meanwhile): remove it.
+            if std::fs::metadata(&path).is_ok_and(|m| same_file(&m, &meta)) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
     }
 }
 
@@ -125,6 +387,9 @@ const UPLOAD_CAPACITY: usize = 5 << 20;
 /// A file that received no rows for this many writes is closed: inputs arrive roughly in time
 /// order, so its hour is over. Counted in writes, not threads, so reruns split files alike.
 const IDLE_WRITES: u64 = 4;
+/// Files open at once; past it the least recently written half is closed. Each holds a writer
+/// and an upload buffer, so rows spread over thousands of hours must not open thousands.
+const MAX_OPEN_FILES: usize = 64;
 
 impl Upload {
     fn send(&mut self) -> std::io::Result<()> {
@@ -136,7 +401,7 @@ impl Upload {
                 let bytes = Bytes::from(std::mem::take(&mut self.buf));
                 rt.block_on(out.put(bytes)).map_err(std::io::Error::other)
             }
-            Sink::Local { file, .. } => {
+            Sink::Local(file) => {
                 file.write_all(&self.buf)?;
                 self.buf.clear();
                 Ok(())
@@ -145,29 +410,9 @@ impl Upload {
     }
     fn finish(mut self) -> std::io::Result<()> {
         self.send()?;
-        match &mut self.out {
-            Sink::Store(out, rt) => rt.block_on(out.shutdown()),
-            Sink::Local { staging, path, .. } => {
-                if let Some(from) = staging {
-                    std::fs::rename(&*from, &*path)?;
-                }
-                // Renamed: nothing for `drop` to remove (a failed rename leaves it to remove).
-                *staging = None;
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Drop for Upload {
-    /// An upload that did not finish leaves nothing behind (the store's writer aborts itself).
-    fn drop(&mut self) {
-        if let Sink::Local {
-            staging: Some(staging),
-            ..
-        } = &self.out
-        {
-            let _ = std::fs::remove_file(staging);
+        match self.out {
+            Sink::Store(mut out, rt) => rt.block_on(out.shutdown()),
+            Sink::Local(file) => file.commit(),
         }
     }
 }
@@ -457,6 +702,9 @@ impl LakeWriter {
                 continue;
             }
             if !self.open.contains_key(&(table, hour)) {
+                if self.open.len() >= MAX_OPEN_FILES {
+                    self.close_least_recent()?;
+                }
                 let file = self.create(source_id, table, hour, &batch)?;
                 self.open.insert((table, hour), file);
             }
@@ -572,6 +820,19 @@ impl LakeWriter {
         Ok(())
     }
 
+    /// Close the half of the open files written to least recently: rows spread over many
+    /// hours (or tables) would otherwise keep a writer and its buffers per hour open at once.
+    fn close_least_recent(&mut self) -> Result<()> {
+        let mut by_age: Vec<(u64, (TableId, i64))> =
+            self.open.iter().map(|(k, f)| (f.last_write, *k)).collect();
+        by_age.sort_unstable();
+        let closing: Vec<OpenFile> = by_age[..by_age.len() / 2]
+            .iter()
+            .filter_map(|(_, k)| self.open.remove(k))
+            .collect();
+        self.close_files(closing)
+    }
+
     /// Close every open file (end of an input, or of the run).
     pub fn close_all(&mut self) -> Result<()> {
         let files: Vec<OpenFile> = std::mem::take(&mut self.open).into_values().collect();
@@ -650,6 +911,63 @@ mod tests {
         abandoned.write_all(&vec![1u8; PART + 1]).unwrap();
         drop(abandoned);
         assert_eq!(files_under(dir.path()), ["t=a/x.parquet"]);
+    }
+
+    /// Staging files are removed when no writer holds them and they predate the process; a
+    /// locked one (a live writer, even with a pid not ours) stays, and so does a recent one.
+    #[test]
+    fn stale_staging_files_go_and_live_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let make = |name: &str, mtime: Option<std::time::SystemTime>| {
+            let mut f = std::fs::File::create(d.join(name)).unwrap();
+            f.write_all(b"PAR1").unwrap();
+            if let Some(t) = mtime {
+                f.set_modified(t).unwrap();
+            }
+            f
+        };
+        drop(make("dead.parquet#4194301", Some(old)));
+        let live = make("live.parquet#4194302", Some(old));
+        assert!(lock(&live, true).unwrap());
+        drop(make("recent.parquet#4194303", None));
+        drop(make("done.parquet", Some(old)));
+        drop(make("other#x1", Some(old)));
+        let before = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        assert_eq!(remove_stale_staging(d, before).unwrap(), 1);
+        assert_eq!(
+            files_under(d),
+            [
+                "done.parquet",
+                "live.parquet#4194302",
+                "other#x1",
+                "recent.parquet#4194303"
+            ]
+        );
+        // Once its writer is gone, the locked one goes too.
+        drop(live);
+        assert_eq!(remove_stale_staging(d, before).unwrap(), 1);
+        assert!(!d.join("live.parquet#4194302").exists());
+    }
+
+    /// A staged file's directories are created; it is invisible (a staging name) until
+    /// committed, and then in place with its content.
+    /// The process started before now, and not long before (the test binary is young).
+    #[test]
+    fn process_start_is_just_before_now() {
+        let start = process_start();
+        let age = std::time::SystemTime::now().duration_since(start).unwrap();
+        assert!(age < std::time::Duration::from_secs(600), "{age:?}");
+    }
+
+    #[test]
+    fn staged_files_commit_into_new_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/c/m");
+        write_file_durably(path.clone(), b"first=1\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first=1\n");
+        assert_eq!(files_under(dir.path()), ["a/b/c/m"]);
     }
 
     /// Samples are spread evenly over every batch of the row group, across batch borders.

@@ -279,6 +279,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
     config.strategy = "balanced";
     config.roll_secs = 600.0;
     config.roll_mib = 256;
+    config.owner_id = Some("aad-ingest-test".into());
     let config = config.write(&work.path().join("run.toml"));
     let log = work.path().join("run.log");
     let service = Service::start(&config, &service_env(Some(&azurite)), &log);
@@ -303,7 +304,9 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
     assert_eq!(azurite_checkpoints(&azurite), ends(&broker, 4));
 
     // The checkpoint container, as the Azure SDK for Python reads it: empty blobs, lower-cased
-    // names, `offset` and `sequencenumber` from the broker, and ownership released on stop.
+    // names, `offset` and `sequencenumber` from the broker (beside our fence's epoch and
+    // owner, which other readers ignore), and ownership released on stop. Epoch records
+    // live in a directory of their own, beside `ownership/` and `checkpoint/`.
     let blobs = azurite.blobs("checkpoints");
     let names: BTreeSet<&str> = blobs.keys().map(String::as_str).collect();
     let expected: BTreeSet<String> = (0..4)
@@ -311,6 +314,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
             [
                 format!("{PREFIX}checkpoint/{p}"),
                 format!("{PREFIX}ownership/{p}"),
+                format!("{PREFIX}aad-ingest-epoch/{p}"),
             ]
         })
         .collect();
@@ -319,6 +323,7 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
         let last = broker.events("entra", &p.to_string()).pop().unwrap();
         let b = &blobs[&format!("{PREFIX}checkpoint/{p}")];
         assert_eq!(b.size, 0);
+        let epoch = &blobs[&format!("{PREFIX}aad-ingest-epoch/{p}")].metadata["aadingestepoch"];
         assert_eq!(
             b.metadata,
             BTreeMap::from([
@@ -327,6 +332,8 @@ fn producer_events_land_once_and_checkpoints_keep_the_cross_sdk_layout() {
                     "sequencenumber".to_string(),
                     last.sequence_number.to_string()
                 ),
+                ("aadingestepoch".to_string(), epoch.clone()),
+                ("aadingestowner".to_string(), "aad-ingest-test".to_string()),
             ])
         );
     }
