@@ -38,6 +38,13 @@ pub fn tables(stats: &NormalizeStats, rows_of: impl Fn(&str) -> u64) -> String {
 pub fn render(r: &ConvertReport) -> String {
     let mut s = tables(&r.tables, |t| r.rows_written(t));
     let _ = writeln!(s, "{:<34} {:>10}", "(dead letters)", r.dead_letters());
+    if r.tables.slow_path > 0 {
+        let _ = writeln!(
+            s,
+            "{:<34} {:>10}  valid JSON simd-json refuses (numbers past 64 bits, lone surrogates), kept as sent",
+            "(messages on the slower path)", r.tables.slow_path
+        );
+    }
     for i in r.inputs.iter().filter(|i| i.dead_letters > 0) {
         let _ = writeln!(
             s,

@@ -131,10 +131,19 @@ pub async fn watch_for_another(
     interval: Duration,
 ) -> Option<String> {
     let mut seen: HashMap<String, String> = HashMap::new();
+    // A version seen before our own claim that wrote it has returned is not foreign: a
+    // suspect is confirmed only if it is still not ours a look later.
+    let mut suspects: Vec<(String, String)> = Vec::new();
     for look in 0..=ROUNDS * LOOKS_PER_ROUND {
         if look > 0 {
             tokio::time::sleep(interval / LOOKS_PER_ROUND).await;
         }
+        if let Some((partition, _)) = suspects.iter().find(|(_, etag)| !claims.ours(etag)) {
+            return Some(format!(
+                "checkpoint.owner_id: another process runs as {owner_id:?} (it renewed its ownership of partition {partition}); give each replica its own owner_id, or leave it out for a random one"
+            ));
+        }
+        suspects.clear();
         let Ok(listed) = claims
             .list_ownerships(&namespace, &hub, &consumer_group)
             .await
@@ -150,10 +159,7 @@ pub async fn watch_for_another(
             };
             let before = seen.insert(o.partition_id.clone(), etag.clone());
             if before.is_some_and(|b| b != etag) && !claims.ours(&etag) {
-                return Some(format!(
-                    "checkpoint.owner_id: another process runs as {owner_id:?} (it renewed its ownership of partition {}); give each replica its own owner_id, or leave it out for a random one",
-                    o.partition_id
-                ));
+                suspects.push((o.partition_id, etag));
             }
         }
     }

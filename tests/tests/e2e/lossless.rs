@@ -239,3 +239,51 @@ fn real_samples_lose_no_value() {
     let leaves = assert_lossless(&messages);
     assert!(leaves > 4000, "checked only {leaves} leaves");
 }
+
+/// Valid JSON that simd-json refuses becomes rows through `convert`, with the refused value
+/// kept as sent, and the report counts the message.
+#[test]
+fn convert_keeps_values_simd_json_refuses_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big-numbers.ndjson");
+    std::fs::write(
+        &input,
+        "{\"time\":\"2026-11-01T10:00:00Z\",\"category\":\"AuditLogs\",\"properties\":{\"id\":\"a\",\"x\":123456789012345678901234567890}}\n\
+         {\"time\":\"2026-11-01T10:00:00Z\",\"category\":\"AuditLogs\",\"properties\":{\"id\":\"b\"}}\n",
+    )
+    .unwrap();
+    let lake = dir.path().join("lake");
+    let (ok, stdout, stderr) = aad_tests::run_cli(
+        &[
+            "convert",
+            input.to_str().unwrap(),
+            "--out",
+            lake.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("(messages on the slower path)") && l.contains(" 1 ")),
+        "{stdout}"
+    );
+    let dead = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("(dead letters)"))
+        .map(str::trim);
+    assert_eq!(dead, Some("0"), "{stdout}");
+    let rows = aad_tests::duckdb(&format!(
+        "SELECT AdditionalFields AS a FROM read_parquet('{}/table=AuditLogs/**/*.parquet') WHERE Id = 'a'",
+        lake.display()
+    ));
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0]["a"]
+            .as_deref()
+            .unwrap()
+            .contains("123456789012345678901234567890"),
+        "{rows:?}"
+    );
+}
