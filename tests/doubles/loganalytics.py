@@ -583,9 +583,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             return self.read_body()
         except ApiError as err:
-            self.send_error_json(err)
             if not url.path.startswith("/_control/") and url.path != "/msi/token":
                 self.server.state.record(self.new_record(None, None, 0, err.status, err.code))
+            self.send_error_json(err)
             return None
 
     def do_GET(self):
@@ -668,6 +668,7 @@ class Handler(BaseHTTPRequestHandler):
         rec = self.new_record(dcr, stream, raw_len)
         query = parse_qs(url.query, keep_blank_values=True)
         headers = [("x-ms-request-id", str(uuid.uuid4()))]
+        error = None
         try:
             fault = state.take_injection(stream)
             if fault:
@@ -685,15 +686,20 @@ class Handler(BaseHTTPRequestHandler):
             rows, undeclared = check_rows(items, columns)
             state.store(dcr, stream, rows, undeclared)
             rec.update(status=204, rows=len(rows))
-            self.send_no_content(headers)
         except ApiError as err:
             rec.update(status=err.status, error_code=err.code)
             err.headers = headers + err.headers
-            self.send_error_json(err)
+            error = err
         finally:
             if rec["status"] is None:  # an unexpected exception: still account for it
                 rec["status"] = 500
+            # Recorded before the answer leaves, so a client that reads the stats right after
+            # its answer sees this request counted.
             state.record(rec)
+        if error is None:
+            self.send_no_content(headers)
+        else:
+            self.send_error_json(error)
 
     # ---- control API ---------------------------------------------------------------------
 
