@@ -17,7 +17,7 @@ use azure_messaging_eventhubs::CheckpointStore;
 use crate::checkpoint::{Fence, Fenced, PartitionStore};
 
 /// Load-balancing rounds after start during which the check runs ...
-const ROUNDS: u32 = 5;
+const ROUNDS: u32 = 10;
 /// ... listing this many times a round: both processes renew once a round, so a listing
 /// right after our own renewal shows our version; several a round see the other's too.
 const LOOKS_PER_ROUND: u32 = 4;
@@ -25,7 +25,9 @@ const LOOKS_PER_ROUND: u32 = 4;
 /// The checkpoint store, remembering the ownership versions this process wrote.
 pub struct Claims {
     inner: Arc<dyn PartitionStore>,
-    written: Mutex<HashSet<String>>,
+    /// (partition, version) of every ownership this process wrote: versions are per record
+    /// (a local store counts them), so the partition is part of the key.
+    written: Mutex<HashSet<(String, String)>>,
 }
 
 impl Claims {
@@ -36,8 +38,11 @@ impl Claims {
         })
     }
 
-    fn ours(&self, etag: &str) -> bool {
-        self.written.lock().expect("claims").contains(etag)
+    fn ours(&self, partition: &str, etag: &str) -> bool {
+        self.written
+            .lock()
+            .expect("claims")
+            .contains(&(partition.to_string(), etag.to_string()))
     }
 }
 
@@ -49,11 +54,11 @@ impl CheckpointStore for Claims {
     ) -> azure_core::Result<Vec<Ownership>> {
         let claimed = self.inner.claim_ownership(ownerships).await?;
         let mut written = self.written.lock().expect("claims");
-        written.extend(
-            claimed
-                .iter()
-                .filter_map(|o| o.etag.as_ref().map(|e| e.to_string())),
-        );
+        written.extend(claimed.iter().filter_map(|o| {
+            o.etag
+                .as_ref()
+                .map(|e| (o.partition_id.clone(), e.to_string()))
+        }));
         Ok(claimed)
     }
 
@@ -138,7 +143,7 @@ pub async fn watch_for_another(
         if look > 0 {
             tokio::time::sleep(interval / LOOKS_PER_ROUND).await;
         }
-        if let Some((partition, _)) = suspects.iter().find(|(_, etag)| !claims.ours(etag)) {
+        if let Some((partition, _)) = suspects.iter().find(|(p, etag)| !claims.ours(p, etag)) {
             return Some(format!(
                 "checkpoint.owner_id: another process runs as {owner_id:?} (it renewed its ownership of partition {partition}); give each replica its own owner_id, or leave it out for a random one"
             ));
@@ -158,7 +163,7 @@ pub async fn watch_for_another(
                 continue;
             };
             let before = seen.insert(o.partition_id.clone(), etag.clone());
-            if before.is_some_and(|b| b != etag) && !claims.ours(&etag) {
+            if before.is_some_and(|b| b != etag) && !claims.ours(&o.partition_id, &etag) {
                 suspects.push((o.partition_id, etag));
             }
         }

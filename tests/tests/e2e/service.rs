@@ -1075,9 +1075,9 @@ fn a_second_process_with_the_same_owner_id_is_refused() {
         "the first process took both partitions",
         Duration::from_secs(60),
     );
-    // Past the first process's own check (its first five rounds of 1 s), only the newcomer
+    // Past the first process's own check (its first ten rounds of 1 s), only the newcomer
     // checks; two started at once would both stop.
-    std::thread::sleep(Duration::from_secs(7).saturating_sub(started.elapsed()));
+    std::thread::sleep(Duration::from_secs(12).saturating_sub(started.elapsed()));
     let second_log = work.path().join("second.log");
     let mut second = Service::start(&config, &env, &second_log);
     let status = wait_for(
