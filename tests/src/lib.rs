@@ -176,14 +176,19 @@ pub fn run_cli(args: &[&str], cwd: &Path) -> (bool, String, String) {
 
 /// All `.parquet` files below `dir`, sorted.
 pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    files_where(dir, |p| p.extension().is_some_and(|x| x == "parquet"))
+}
+
+/// Every file below `dir` (none when it does not exist yet) that `keep` accepts, sorted.
+pub fn files_where(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
+        for e in std::fs::read_dir(&d).into_iter().flatten() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
+            } else if keep(&p) {
                 out.push(p);
             }
         }

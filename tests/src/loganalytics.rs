@@ -143,6 +143,26 @@ impl LogAnalyticsDouble {
         }
     }
 
+    /// No request over `max_bytes` before or after gzip, every one with a client request id,
+    /// and no column the DCR does not declare (the service would drop it silently).
+    pub fn assert_within_limits(&self, max_bytes: u64) {
+        let stats = self.stats();
+        assert!(
+            stats["max_body_bytes"].as_u64().unwrap() <= max_bytes,
+            "{stats}"
+        );
+        assert!(
+            stats["max_decompressed_bytes"].as_u64().unwrap() <= max_bytes,
+            "{stats}"
+        );
+        assert_eq!(stats["missing_client_request_id"], 0, "{stats}");
+        assert_eq!(
+            stats["undeclared_columns"],
+            serde_json::json!({}),
+            "the sink sent columns the DCR does not declare: {stats}"
+        );
+    }
+
     pub fn stats(&self) -> Value {
         self.call("GET", "/_control/stats", None)
     }

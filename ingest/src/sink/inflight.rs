@@ -388,16 +388,8 @@ mod tests {
             begin(&lake, sid, &m).await.unwrap();
         }
         assert_eq!(recover(&lake, sid, 12).await.unwrap(), 2);
-        let mut left: Vec<String> = lake
-            .store
-            .list(None)
-            .map_ok(|o| o.location.to_string())
-            .try_collect()
-            .await
-            .unwrap();
-        left.sort();
         assert_eq!(
-            left,
+            files_of(&lake).await,
             [
                 format!("{d}/00000000000000ff-000000000012.parquet"),
                 format!("{d}/0000000000000abc-000000000005.parquet"),

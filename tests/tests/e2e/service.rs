@@ -13,7 +13,7 @@ use aad_tests::service::{
     capture, checkpoints_in, connection_string, keep_log, owners_in, wait_for, wait_for_eq,
     Service, ServiceConfig, TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
 };
-use aad_tests::{convert_into, duckdb, Azurite};
+use aad_tests::{convert_into, duckdb, files_where, parquet_files, Azurite};
 use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
 
 /// Mixed case on purpose: checkpoint names must come out lower-cased, as the other SDKs write them.
@@ -169,41 +169,12 @@ fn markers(lake: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Names of the Parquet files in a local lake.
-fn lake_files(lake: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut dirs = vec![lake.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out
-}
-
 /// Staging files (`<name>#<pid>`) anywhere in a local lake.
 fn staging_files(lake: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut dirs = vec![lake.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains('#'))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out
+    files_where(lake, |p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().contains('#'))
+    })
 }
 
 fn assert_no_secret(log: &Path) {
@@ -641,9 +612,10 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
                 markers(&lake).iter().any(|m| {
                     let name = m.file_name().unwrap().to_string_lossy().into_owned();
                     name.split_once("-e").is_some_and(|(_, epoch)| {
-                        lake_files(&lake)
+                        let suffix = format!("-e{epoch}.parquet");
+                        parquet_files(&lake)
                             .iter()
-                            .any(|f| f.ends_with(&format!("-e{epoch}.parquet")))
+                            .any(|f| f.to_string_lossy().ends_with(&suffix))
                     })
                 })
             };
@@ -911,7 +883,7 @@ fn run_forwards_to_log_analytics_and_a_sigkill_mid_request_loses_nothing() {
             4 * 2
         );
     }
-    assert_within_la_limits(&double.stats());
+    double.assert_within_limits(200_000);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
         text.contains("will not be sent again"),
@@ -1036,20 +1008,8 @@ fn run_holds_the_checkpoint_while_log_analytics_refuses_then_delivers_exactly_on
         let (twice, _) = assert_all_arrived(&lake, &double, table);
         assert_eq!(twice, 0, "{table}: nothing twice without a crash");
     }
-    assert_within_la_limits(&double.stats());
+    double.assert_within_limits(200_000);
     assert_no_secret(&log);
-}
-
-fn assert_within_la_limits(stats: &serde_json::Value) {
-    assert!(
-        stats["max_decompressed_bytes"].as_u64().unwrap() <= 200_000,
-        "{stats}"
-    );
-    assert_eq!(
-        stats["undeclared_columns"],
-        serde_json::json!({}),
-        "{stats}"
-    );
 }
 
 /// Two processes configured with one owner id would both pass every ownership check: the
