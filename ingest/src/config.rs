@@ -265,6 +265,10 @@ pub struct ServiceConfig {
     /// events is stalled; the connection is then opened again (see `service::watchdog`).
     #[serde(default = "default_stall_secs")]
     pub stall_secs: f64,
+    /// How often the hub is asked whether it gained partitions (Event Hubs can add them to a
+    /// running hub); new ones are taken without a restart of the process.
+    #[serde(default = "default_partition_poll_secs")]
+    pub partition_poll_secs: f64,
 }
 
 impl Default for ServiceConfig {
@@ -274,6 +278,7 @@ impl Default for ServiceConfig {
             memory_mib: default_memory_mib(),
             max_backoff_secs: default_max_backoff_secs(),
             stall_secs: default_stall_secs(),
+            partition_poll_secs: default_partition_poll_secs(),
             roll_mib: None,
             roll_secs: None,
         }
@@ -347,6 +352,9 @@ fn default_max_backoff_secs() -> f64 {
     30.0
 }
 fn default_stall_secs() -> f64 {
+    60.0
+}
+fn default_partition_poll_secs() -> f64 {
     60.0
 }
 
@@ -445,6 +453,10 @@ impl RunConfig {
         positive(self.service.grace_secs, "service.grace_secs")?;
         positive(self.service.max_backoff_secs, "service.max_backoff_secs")?;
         positive(self.service.stall_secs, "service.stall_secs")?;
+        positive(
+            self.service.partition_poll_secs,
+            "service.partition_poll_secs",
+        )?;
         if self.service.memory_mib < 16 {
             bail!("service.memory_mib: must be at least 16");
         }
@@ -529,6 +541,9 @@ impl RunConfig {
     }
     pub fn stall(&self) -> Duration {
         Duration::from_secs_f64(self.service.stall_secs)
+    }
+    pub fn partition_poll(&self) -> Duration {
+        Duration::from_secs_f64(self.service.partition_poll_secs)
     }
 }
 

@@ -154,6 +154,18 @@ impl Broker {
             .unwrap_or_else(|e| panic!("publish to {hub}/{partition}: {:?}", e.description))
     }
 
+    /// Adds a partition to a running hub, as Event Hubs allows (Premium, Dedicated and, since
+    /// 2023, Standard); returns its id. The hub's properties list it from now on.
+    pub fn add_partition(&self, hub: &str) -> String {
+        let mut state = self.shared.lock();
+        let h = state.hubs.get_mut(hub).expect("known hub");
+        h.partitions.push(Partition {
+            events: Vec::new(),
+            changed: watch::channel(()).0,
+        });
+        (h.partitions.len() - 1).to_string()
+    }
+
     /// Everything stored in one partition, oldest first.
     pub fn events(&self, hub: &str, partition: &str) -> Vec<StoredEvent> {
         let mut state = self.shared.lock();

@@ -7,15 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aad_ingest::generate::{generate, Format, GenerateOptions};
+use aad_ingest::generate::{generate, Format, GenerateOptions, GenerateReport};
 use simd_json::prelude::*;
 
 use crate::{aad_ingest_bin, run_reader_args, Azurite};
 
-/// A generated envelope capture: its file (for `convert`) and its lines (one message each).
+/// A generated envelope capture: its file (for `convert`), its lines (one message each), and
+/// what the generator says it wrote (records, and messages broken on purpose).
 pub struct Capture {
     pub file: PathBuf,
     pub messages: Vec<Vec<u8>>,
+    pub report: GenerateReport,
 }
 
 /// `records` generated records with quirks, `per_message` to an Event Hubs message.
@@ -37,7 +39,7 @@ pub fn capture(dir: &Path, records: u64, seed: u64, per_message: usize) -> Captu
 pub fn capture_with(dir: &Path, opts: GenerateOptions) -> Capture {
     let seed = opts.seed;
     let mut out = Vec::new();
-    generate(&opts, &mut out).expect("generate");
+    let report = generate(&opts, &mut out).expect("generate");
     let file = dir.join(format!("capture-{seed}.ndjson"));
     std::fs::write(&file, &out).unwrap();
     let messages = out
@@ -45,7 +47,11 @@ pub fn capture_with(dir: &Path, opts: GenerateOptions) -> Capture {
         .filter(|l| !l.is_empty())
         .map(<[u8]>::to_vec)
         .collect();
-    Capture { file, messages }
+    Capture {
+        file,
+        messages,
+        report,
+    }
 }
 
 /// A blob as the Azure SDK for Python lists it.
@@ -101,6 +107,8 @@ pub struct ServiceConfig {
     pub memory_mib: usize,
     /// Short, so that a receiver stuck in the client is reconnected within a test's time.
     pub stall_secs: f64,
+    /// Short, so that partitions added to the hub are taken within a test's time.
+    pub partition_poll_secs: f64,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -133,6 +141,7 @@ impl ServiceConfig {
             prefetch_mib: 16,
             memory_mib: 512,
             stall_secs: 5.0,
+            partition_poll_secs: 2.0,
         }
     }
 
@@ -170,6 +179,7 @@ grace_secs = {grace}
 memory_mib = {memory}
 max_backoff_secs = 2
 stall_secs = {stall}
+partition_poll_secs = {poll}
 "#,
             hub = self.hub,
             endpoint = self.endpoint,
@@ -185,6 +195,7 @@ stall_secs = {stall}
             roll_mib = self.roll_mib,
             grace = self.grace_secs,
             stall = self.stall_secs,
+            poll = self.partition_poll_secs,
         )
     }
 

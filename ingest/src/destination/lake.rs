@@ -3,6 +3,8 @@
 //! (see [`inflight`]). Its recovery undoes what was not checkpointed, so it never reports rows
 //! as already held.
 
+use std::collections::HashMap;
+
 use aad_schemas::Catalogue;
 use anyhow::{Context, Result};
 use tokio::runtime::Handle;
@@ -21,7 +23,13 @@ pub struct LakeDestination {
     /// The service keeps in-flight markers; `convert` needs none (a rerun over the same input
     /// writes the same file names).
     markers: bool,
+    /// Directories each open segment (source, first, epoch) wrote into, kept beside its marker:
+    /// a writer that lost its partition while paused finds its marker removed by the new
+    /// owner's recovery, and must still undo every file it wrote after that.
+    written: std::sync::Mutex<HashMap<SegmentKey, Vec<String>>>,
 }
+
+type SegmentKey = (u64, i64, u64);
 
 impl LakeDestination {
     pub fn new(
@@ -37,7 +45,17 @@ impl LakeDestination {
             options,
             rt,
             markers,
+            written: Default::default(),
         }
+    }
+
+    /// Forget (and return) the directories a segment wrote into.
+    fn take_written(&self, key: SegmentKey) -> Vec<String> {
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key)
+            .unwrap_or_default()
     }
 }
 
@@ -79,10 +97,17 @@ impl Destination for LakeDestination {
         self.rt.block_on(async {
             // The marker names the directories the segment wrote into.
             let epoch = source.epoch;
-            let dirs = inflight::read(lake, source.id, first, epoch)
+            let mut dirs = inflight::read(lake, source.id, first, epoch)
                 .await?
                 .map(|m| m.dirs)
                 .unwrap_or_default();
+            // The marker may be gone (a new owner's recovery removes it) while this writer
+            // went on writing: what it wrote is known here too.
+            for d in self.take_written((source.id, first, epoch)) {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
             let marker = Marker {
                 first,
                 last,
@@ -98,6 +123,7 @@ impl Destination for LakeDestination {
         if !self.markers {
             return Ok(());
         }
+        self.take_written((source.id, first, source.epoch));
         self.rt.block_on(inflight::finish(
             &self.location,
             source.id,
@@ -139,6 +165,15 @@ impl SegmentWriter for LakeSegment<'_> {
             }
             if self.dirs.len() != before || before == 0 {
                 self.dirs.sort();
+                let key = (self.source_id, self.first, self.epoch);
+                let mut written = self.lake.written.lock().unwrap_or_else(|e| e.into_inner());
+                let known = written.entry(key).or_default();
+                for d in &self.dirs {
+                    if !known.contains(d) {
+                        known.push(d.clone());
+                    }
+                }
+                drop(written);
                 let marker = Marker {
                     first: self.first,
                     epoch: self.epoch,

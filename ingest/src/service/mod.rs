@@ -203,6 +203,9 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
                 clean = done_cleanly;
                 break;
             }
+            Err(e) if e.is::<watchdog::PartitionsAdded>() => {
+                tracing::info!("{e}");
+            }
             Err(e) => {
                 // A session that ran a good while failed for a new reason: start over small.
                 if began.elapsed() >= RESET_BACKOFF_AFTER {
@@ -273,7 +276,8 @@ async fn session(
     mut stop: watch::Receiver<bool>,
 ) -> Result<bool> {
     let consumer = eventhubs::connect(config.eventhubs(), &shared.owner_id).await?;
-    let processor = eventhubs::processor(config, consumer, Arc::clone(store)).await?;
+    let (processor, partition_count) =
+        eventhubs::processor(config, consumer, Arc::clone(store)).await?;
     let mut runner = {
         let p = Arc::clone(&processor);
         tokio::spawn(async move { p.run().await })
@@ -286,10 +290,20 @@ async fn session(
     let progress = watchdog::Pumps::default();
     let stalled = watchdog::watch(config, shared, store, &progress, config.stall());
     tokio::pin!(stalled);
+    let added = async {
+        match partition_count {
+            Some(known) => {
+                watchdog::partitions_added(config, shared, known, config.partition_poll()).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(added);
     let failure: Option<anyhow::Error> = loop {
         tokio::select! {
             _ = stop.changed() => break None,
             why = &mut stalled => break Some(anyhow::anyhow!("{why}")),
+            added = &mut added => break Some(anyhow::Error::new(added)),
             done = &mut runner => {
                 let why = match done {
                     Ok(Ok(())) => anyhow::anyhow!("the event processor stopped"),

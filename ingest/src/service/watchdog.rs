@@ -186,6 +186,65 @@ pub async fn watch(
     }
 }
 
+/// The hub gained partitions while a session ran: the processor balances only the partitions
+/// it was built with, so the session starts again (every partition commits first) to take them.
+#[derive(Debug)]
+pub struct PartitionsAdded {
+    pub was: usize,
+    pub now: usize,
+}
+
+impl std::fmt::Display for PartitionsAdded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the hub now has {} partitions (it had {}); starting the session again to take the new ones",
+            self.now, self.was
+        )
+    }
+}
+
+impl std::error::Error for PartitionsAdded {}
+
+/// Ask the hub every `every` how many partitions it has, on a connection of its own; returns
+/// once it has more than `known`. A hub that cannot be reached is asked again next time.
+pub async fn partitions_added(
+    config: &RunConfig,
+    shared: &Shared,
+    known: usize,
+    every: Duration,
+) -> PartitionsAdded {
+    let mut hub: Option<ConsumerClient> = None;
+    loop {
+        tokio::time::sleep(every).await;
+        if hub.is_none() {
+            let owner = format!("{}-partitions", shared.owner_id);
+            match eventhubs::connect(config.eventhubs(), &owner).await {
+                Ok(client) => hub = Some(client),
+                Err(e) => {
+                    tracing::debug!(error = %format!("{e:#}"), "cannot reach the hub to count its partitions");
+                    continue;
+                }
+            }
+        }
+        let Some(client) = hub.as_ref() else { continue };
+        match tokio::time::timeout(every, client.get_eventhub_properties()).await {
+            Ok(Ok(props)) if props.partition_ids.len() > known => {
+                return PartitionsAdded {
+                    was: known,
+                    now: props.partition_ids.len(),
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "cannot count the hub's partitions");
+                hub = None;
+            }
+            Err(_) => hub = None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,12 +104,14 @@ pub fn scrub(message: &str, connection_string: &str) -> String {
     out
 }
 
-/// The processor: load balancing, renewal and partition receivers, over `store`.
+/// The processor: load balancing, renewal and partition receivers, over `store`; with the
+/// number of partitions the hub had when it was built (`None` if the hub did not say), since
+/// the processor balances only those for its whole life.
 pub async fn processor(
     config: &RunConfig,
     consumer: ConsumerClient,
     store: Arc<dyn PartitionStore>,
-) -> Result<Arc<EventProcessor>> {
+) -> Result<(Arc<EventProcessor>, Option<usize>)> {
     let cp = config.checkpoint();
     let location = match config.start_at()? {
         StartAt::Earliest => StartLocation::Earliest,
@@ -128,12 +130,12 @@ pub async fn processor(
     let partitions = consumer
         .get_eventhub_properties()
         .await
-        .map(|p| p.partition_ids.len().max(1))
-        .unwrap_or(1);
+        .ok()
+        .map(|p| p.partition_ids.len());
     let prefetch_mib = prefetch_share(
         config.eventhubs().prefetch_mib,
         config.service.memory_mib,
-        partitions,
+        partitions.unwrap_or(1),
     );
     let prefetch = ((prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
     let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
@@ -153,6 +155,7 @@ pub async fn processor(
         .build(consumer, store)
         .await
         .context("cannot start the event processor")
+        .map(|p| (p, partitions))
 }
 
 /// MiB of prefetch per partition: `prefetch_mib`, unless a quarter of the memory budget shared

@@ -11,7 +11,7 @@ use std::time::Duration;
 use aad_tests::broker::Broker;
 use aad_tests::service::{
     capture, checkpoints_in, connection_string, keep_log, owners_in, wait_for, wait_for_eq,
-    Service, ServiceConfig, TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
+    Capture, Service, ServiceConfig, TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
 };
 use aad_tests::{convert_into, duckdb, files_where, parquet_files, Azurite};
 use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
@@ -49,6 +49,30 @@ fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
     let counts = (n("got"), n("extra"), n("missing"), n("unplaced"));
     let ok = counts == (n("want"), 0, 0, 0) && n("positions") == n("got");
     assert!(ok, "{r:?}\n{}", diagnose(run_lake, work));
+}
+
+/// The lake against what the generator wrote, independently of `convert`: one row per
+/// generated record, and one dead letter per message it broke on purpose, none twice (a
+/// killed segment's dead letters are undone with its files).
+fn assert_matches_the_generator(lake: &Path, cap: &Capture) {
+    let rows = duckdb(&format!(
+        "SELECT (SELECT count(*) FROM read_parquet('{lake}/table=*/**/*.parquet', union_by_name=true)) AS rows, \
+                count(*) AS letters, count(DISTINCT (partition, sequence, record_index)) AS distinct_letters \
+         FROM read_json('{lake}/_deadletter/*.ndjson', format='newline_delimited')",
+        lake = lake.display()
+    ));
+    let n = |k: &str| rows[0][k].as_deref().unwrap().parse::<u64>().unwrap();
+    assert!(cap.report.invalid_messages > 0, "{:?}", cap.report);
+    assert_eq!(
+        (n("rows"), n("letters"), n("distinct_letters")),
+        (
+            cap.report.records,
+            cap.report.invalid_messages,
+            cap.report.invalid_messages
+        ),
+        "rows and dead letters against the generator's report {:?}",
+        cap.report
+    );
 }
 
 /// What a failed exactly-once check needs to be understood after the temporary directory is
@@ -606,23 +630,7 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
         if round % 2 == 0 {
             std::thread::sleep(Duration::from_millis(1000 + rng.below(2500)));
         } else {
-            // A segment in flight with a file of it already in the lake.
-            let start = std::time::Instant::now();
-            let in_flight = || {
-                markers(&lake).iter().any(|m| {
-                    let name = m.file_name().unwrap().to_string_lossy().into_owned();
-                    name.split_once("-e").is_some_and(|(_, epoch)| {
-                        let suffix = format!("-e{epoch}.parquet");
-                        parquet_files(&lake)
-                            .iter()
-                            .any(|f| f.to_string_lossy().ends_with(&suffix))
-                    })
-                })
-            };
-            while !in_flight() && start.elapsed() < Duration::from_secs(10) {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            mid_segment += in_flight() as usize;
+            mid_segment += wait_for_a_segment_in_flight(&lake, Duration::from_secs(10)) as usize;
         }
         service.kill();
         if local_checkpoints(&checkpoints) != before {
@@ -651,6 +659,7 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work.path());
+    assert_matches_the_generator(&lake, &cap);
     let text = std::fs::read_to_string(&log).unwrap();
     // Every run took every partition, but those killed as soon as a segment was in flight.
     assert!(text.matches("partition taken").count() >= 8 * 7, "{text}");
@@ -662,6 +671,185 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     assert_eq!(markers(&lake), Vec::<PathBuf>::new());
     assert_eq!(staging_files(&lake), Vec::<PathBuf>::new());
     assert_no_secret(&log);
+}
+
+/// Is a segment in flight with a file of it already in the lake (its marker written, its
+/// checkpoint not yet)? Waits up to `within` for one.
+fn wait_for_a_segment_in_flight(lake: &Path, within: Duration) -> bool {
+    let in_flight = || {
+        markers(lake).iter().any(|m| {
+            let name = m.file_name().unwrap().to_string_lossy().into_owned();
+            name.split_once("-e").is_some_and(|(_, epoch)| {
+                let suffix = format!("-e{epoch}.parquet");
+                parquet_files(lake)
+                    .iter()
+                    .any(|f| f.to_string_lossy().ends_with(&suffix))
+            })
+        })
+    };
+    let start = std::time::Instant::now();
+    while !in_flight() && start.elapsed() < within {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    in_flight()
+}
+
+/// Each lake file with its size and modification time: what "not deleted, not overwritten"
+/// is checked against.
+fn file_states(lake: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    parquet_files(lake)
+        .into_iter()
+        .filter_map(|f| {
+            let m = std::fs::metadata(&f).ok()?;
+            Some((f, (m.len(), m.modified().ok()?)))
+        })
+        .collect()
+}
+
+/// The stale writer: a replica frozen (SIGSTOP, as a paused VM or a stalled store would
+/// freeze it) after writing a segment's files, before its checkpoint. Its ownership expires,
+/// a second replica takes every partition, undoes the frozen one's uncommitted files and
+/// commits everything. Then the frozen replica resumes where it stopped: its checkpoint is
+/// refused (the epoch moved on), its undo touches only its own files, not one file the new
+/// owner committed is deleted or rewritten, and the lake holds every record once.
+#[test]
+fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
+    let work = tempfile::tempdir().unwrap();
+    let azurite = Azurite::start();
+    azurite.create_container("checkpoints");
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 3000, 53, 20);
+    let lake = work.path().join("lake");
+    let (first, rest) = cap.messages.split_at(cap.messages.len() / 2);
+    for (i, m) in first.iter().enumerate() {
+        broker.publish("entra", &(i % 4).to_string(), m.clone());
+    }
+    let env = service_env(Some(&azurite));
+    let start = |owner: &str| {
+        let mut c = ServiceConfig::new(
+            "entra",
+            &broker.endpoint(),
+            "az://checkpoints",
+            lake.to_str().unwrap(),
+        );
+        c.owner_id = Some(owner.into());
+        let path = c.write(&work.path().join(format!("{owner}.toml")));
+        let log = work.path().join(format!("{owner}.log"));
+        (Service::start(&path, &env, &log), log)
+    };
+    let signal = |pid: u32, sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+
+    let (stale, stale_log) = start("replica-a");
+    assert!(
+        wait_for_a_segment_in_flight(&lake, Duration::from_secs(60)),
+        "replica-a never had a segment in flight"
+    );
+    signal(stale.pid(), "-STOP");
+    let frozen_files = file_states(&lake);
+
+    // replica-b takes every partition once replica-a's ownerships expire, and commits all.
+    let (fresh, _) = start("replica-b");
+    wait_for(
+        "replica-b owns every partition",
+        Duration::from_secs(120),
+        || {
+            let owners = owners_in(&azurite.blobs("checkpoints"), PREFIX);
+            (owners.len() == 4 && owners.values().all(|o| o == "replica-b")).then_some(())
+        },
+    );
+    for (i, m) in rest.iter().enumerate() {
+        broker.publish("entra", &(i % 4).to_string(), m.clone());
+    }
+    let want = ends(&broker, 4);
+    wait_for(
+        "replica-b checkpointed every event",
+        Duration::from_secs(180),
+        || (azurite_checkpoints(&azurite) == want).then_some(()),
+    );
+    let committed = file_states(&lake);
+    assert!(
+        frozen_files.keys().any(|f| !committed.contains_key(f)),
+        "replica-b's recovery removed replica-a's uncommitted files"
+    );
+
+    // replica-a resumes mid-commit: refused, and it leaves replica-b's files alone.
+    signal(stale.pid(), "-CONT");
+    wait_for(
+        "replica-a notices it lost the partition",
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(&stale_log).unwrap_or_default();
+            text.contains("taken by another replica while committing")
+                .then_some(())
+        },
+    );
+    assert_eq!(stale.terminate(Duration::from_secs(30)).0, Some(0));
+    assert_eq!(fresh.terminate(Duration::from_secs(30)).0, Some(0));
+    let end = file_states(&lake);
+    for (file, state) in &committed {
+        assert_eq!(
+            end.get(file),
+            Some(state),
+            "{} was deleted or rewritten after its owner committed it",
+            file.display()
+        );
+    }
+    assert_eq!(azurite_checkpoints(&azurite), want);
+    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_matches_the_generator(&lake, &cap);
+    assert_no_secret(&stale_log);
+}
+
+/// Event Hubs can add partitions to a running hub. The client's processor balances only the
+/// partitions it started with, so without a new session the added one would never be read.
+#[test]
+fn a_partition_added_while_running_is_taken_without_a_restart() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 1200, 61, 20);
+    let (checkpoints, lake, config) = local_config(work.path(), &broker);
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let (first, rest) = cap.messages.split_at(cap.messages.len() / 2);
+    for (i, m) in first.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    let service = Service::start(&config, &service_env(None), &log);
+    wait_for_local_checkpoints(
+        &broker,
+        2,
+        &checkpoints,
+        "the first two partitions checkpointed",
+        Duration::from_secs(120),
+    );
+    assert_eq!(broker.add_partition("entra"), "2");
+    for (i, m) in rest.iter().enumerate() {
+        broker.publish("entra", &(i % 3).to_string(), m.clone());
+    }
+    wait_for_local_checkpoints(
+        &broker,
+        3,
+        &checkpoints,
+        "every partition checkpointed, the added one too",
+        Duration::from_secs(120),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        text.matches("the hub now has 3 partitions (it had 2)")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_matches_the_generator(&lake, &cap);
 }
 
 fn replicas_share_and_hand_over(replicas: usize) {
@@ -741,6 +929,7 @@ fn replicas_share_and_hand_over(replicas: usize) {
         assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     }
     assert_exactly_once(&lake, &cap.file, work.path());
+    assert_matches_the_generator(&lake, &cap);
 }
 
 #[test]
