@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         bicep: bool,
     },
+    /// Print a shipped analysis (config/queries/) for DuckDB over the lake, paths filled in, or
+    /// with --kql its twin over the `_CL` tables in Log Analytics; no name lists them.
+    Query(aad_ingest::query::QueryArgs),
     /// Print the table catalogue as Markdown: every column, its type, and where it comes from.
     Tables {
         /// Only these tables (Log Analytics names); all by default.
@@ -446,6 +449,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate(a) => run_generate(a),
         Command::Quickstart(a) => run_quickstart(a),
         Command::Run(a) => run_service(a),
+        Command::Query(a) => aad_ingest::query::run(&a),
         Command::Tables { names } => {
             let tables = tables_named(&names)?;
             print!("{}", aad_schemas::catalogue::markdown(&tables));

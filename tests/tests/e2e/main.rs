@@ -6,5 +6,6 @@ mod columns;
 mod lake;
 mod loganalytics;
 mod lossless;
+mod queries;
 mod samples;
 mod service;
