@@ -70,6 +70,9 @@ pub struct LakeDestinationConfig {
     pub nanos: bool,
     #[serde(default = "default_zstd")]
     pub zstd_level: i32,
+    /// `parquet` (Hive directories of files) or `delta` (a Delta table per Log Analytics table).
+    #[serde(default)]
+    pub format: LakeFormat,
     /// Without routes, every table.
     #[serde(default)]
     pub route: Vec<RouteConfig>,
@@ -239,6 +242,19 @@ pub struct LakeConfig {
     pub nanos: bool,
     #[serde(default = "default_zstd")]
     pub zstd_level: i32,
+    #[serde(default)]
+    pub format: LakeFormat,
+}
+
+/// How a lake is laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LakeFormat {
+    /// `table=<T>/date=…/hour=…/*.parquet`, for any Parquet reader.
+    #[default]
+    Parquet,
+    /// `<T>/` Delta tables, committed with the Delta protocol (Fabric, Databricks, Spark).
+    Delta,
 }
 
 /// How the service behaves.

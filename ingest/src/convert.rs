@@ -51,6 +51,8 @@ pub struct ConvertOptions {
     pub config: Option<RunConfig>,
     pub schema: SchemaOptions,
     pub lake: LakeOptions,
+    /// The `--out` lake's layout: Parquet directories or Delta tables.
+    pub format: crate::config::LakeFormat,
     /// Input bytes per chunk (the unit of parallel work).
     pub chunk_bytes: usize,
     /// Chunks per window (the unit of writing).
@@ -68,6 +70,7 @@ impl Default for ConvertOptions {
             config: None,
             schema: SchemaOptions::default(),
             lake: LakeOptions::default(),
+            format: Default::default(),
             chunk_bytes: DEFAULT_CHUNK_MIB << 20,
             window_chunks: 4,
             max_message_bytes: DEFAULT_MAX_MESSAGE_MIB << 20,
@@ -297,6 +300,7 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
         out: out.clone(),
         nanos: opts.schema.nanosecond_timestamps,
         zstd_level: opts.lake.zstd_level,
+        format: opts.format,
         route: Vec::new(),
     });
     let config = opts.config.clone().unwrap_or_default();

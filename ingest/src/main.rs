@@ -57,6 +57,9 @@ enum Command {
     /// Print a shipped analysis (config/queries/) for DuckDB over the lake, paths filled in, or
     /// with --kql its twin over the `_CL` tables in Log Analytics; no name lists them.
     Query(aad_ingest::query::QueryArgs),
+    /// Delete the data files of the lake's Delta tables that no version references any more
+    /// (left by a killed writer, or removed by a compaction), once older than the retention.
+    Vacuum(aad_ingest::destination::delta::maintenance::VacuumArgs),
     /// Print the table catalogue as Markdown: every column, its type, and where it comes from.
     Tables {
         /// Only these tables (Log Analytics names); all by default.
@@ -90,6 +93,10 @@ struct LakeArgs {
     /// Store datetime columns as nanoseconds (default microseconds, which Spark and Fabric read).
     #[arg(long)]
     nanos: bool,
+    /// `parquet`: Hive directories of files; `delta`: one Delta table per Log Analytics table,
+    /// committed atomically (what Fabric, Databricks and Spark read as tables).
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: LakeFormatArg,
     /// Roll files at about this many MiB.
     #[arg(long, default_value_t = DEFAULT_FILE_MIB)]
     file_mib: usize,
@@ -108,6 +115,12 @@ struct LakeArgs {
     /// Threads for decoding and encoding (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LakeFormatArg {
+    Parquet,
+    Delta,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -255,11 +268,20 @@ fn convert_options(
     lake: &LakeArgs,
 ) -> Result<ConvertOptions> {
     let (schema, lake_opts) = lake_options(lake)?;
+    if lake.nanos && lake.format == LakeFormatArg::Delta {
+        bail!(
+            "--nanos: Delta has no nanosecond timestamp type; --format delta stores microseconds"
+        );
+    }
     Ok(ConvertOptions {
         inputs,
         out,
         schema,
         lake: lake_opts,
+        format: match lake.format {
+            LakeFormatArg::Parquet => aad_ingest::config::LakeFormat::Parquet,
+            LakeFormatArg::Delta => aad_ingest::config::LakeFormat::Delta,
+        },
         chunk_bytes: lake.chunk_mib << 20,
         ..Default::default()
     })
@@ -450,6 +472,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Quickstart(a) => run_quickstart(a),
         Command::Run(a) => run_service(a),
         Command::Query(a) => aad_ingest::query::run(&a),
+        Command::Vacuum(a) => {
+            let rt = runtime()?;
+            let done = aad_ingest::destination::delta::maintenance::run_vacuum(&a, rt.handle());
+            rt.shutdown_background();
+            done
+        }
         Command::Tables { names } => {
             let tables = tables_named(&names)?;
             print!("{}", aad_schemas::catalogue::markdown(&tables));

@@ -29,12 +29,13 @@ pub fn configured(
     config: &RunConfig,
     extra_lake: Option<&LakeDestinationConfig>,
 ) -> Vec<Configured> {
-    let lake = |out: &str, nanos: bool, zstd_level: i32| {
+    let lake = |out: &str, nanos: bool, zstd_level: i32, format| {
         DestinationConfig::Lake(LakeDestinationConfig {
             name: LAKE_NAME.into(),
             out: out.into(),
             nanos,
             zstd_level,
+            format,
             route: Vec::new(),
         })
     };
@@ -42,7 +43,7 @@ pub fn configured(
     if let Some(l) = &config.lake {
         all.push(Configured {
             path: "lake".into(),
-            config: lake(&l.out, l.nanos, l.zstd_level),
+            config: lake(&l.out, l.nanos, l.zstd_level, l.format),
         });
     }
     if let Some(l) = extra_lake {
@@ -211,6 +212,7 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
         out: "--out".into(),
         nanos: false,
         zstd_level: crate::sink::parquet::DEFAULT_ZSTD_LEVEL,
+        format: Default::default(),
         route: Vec::new(),
     };
     let extra = matches!(purpose, Purpose::Convert { extra_lake: true }).then_some(&cli_lake);
@@ -250,6 +252,9 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
                 }
                 if !(1..=22).contains(&l.zstd_level) {
                     bail!("{}.zstd_level: must be between 1 and 22", d.path);
+                }
+                if l.nanos && l.format == crate::config::LakeFormat::Delta {
+                    bail!("{}.nanos: Delta has no nanosecond timestamp type; format = \"delta\" stores microseconds", d.path);
                 }
                 for (j, r) in l.route.iter().enumerate() {
                     if r.stream.is_some() || r.dcr_immutable_id.is_some() {

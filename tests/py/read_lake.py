@@ -3,6 +3,9 @@
   read_lake.py query <sql>      DuckDB; prints the rows as a JSON list of objects, values as text
   read_lake.py schema <file>    pyarrow; prints [{name, type, logical}] of a Parquet file
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
+  read_lake.py delta-export <lake> <dir>   the `deltalake` package reads every Delta table of the
+      lake (what its log commits, nothing else) and writes it to <dir>/table=<T>/ as Parquet;
+      prints {table: {rows, polars_rows, version, commits, operations, schema}}
   read_lake.py azure-create <blob endpoint> <container>
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
   read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
@@ -48,6 +51,33 @@ def main():
 
         d = ds.dataset(arg, format="parquet", partitioning="hive")
         print(json.dumps({"rows": d.count_rows(), "files": len(d.files)}))
+    elif mode == "delta-export":
+        import os
+
+        import polars as pl
+        import pyarrow.parquet as pq
+        from deltalake import DeltaTable
+
+        out = {}
+        for name in sorted(os.listdir(arg)):
+            path = os.path.join(arg, name)
+            if name.startswith("_") or not os.path.isdir(os.path.join(path, "_delta_log")):
+                continue
+            dt = DeltaTable(path)
+            table = dt.to_pyarrow_table()
+            dest = os.path.join(sys.argv[3], f"table={name}")
+            os.makedirs(dest, exist_ok=True)
+            pq.write_table(table, os.path.join(dest, "all.parquet"))
+            history = dt.history()
+            out[name] = {
+                "rows": table.num_rows,
+                "polars_rows": pl.read_delta(path).height,
+                "version": dt.version(),
+                "commits": len(history),
+                "operations": [h.get("operation") for h in reversed(history)],
+                "schema": [[f.name, getattr(f.type, "type", str(f.type))] for f in dt.schema().fields],
+            }
+        print(json.dumps(out))
     elif mode in ("azure-create", "azure-download", "azure-metadata"):
         from azure.storage.blob import BlobServiceClient
 

@@ -87,6 +87,17 @@ fn run_reader_args(args: &[&str]) -> OwnedValue {
     simd_json::to_owned_value(&mut bytes).expect("reader prints JSON")
 }
 
+/// Read every Delta table of `lake` with the `deltalake` package (what the logs commit, and
+/// nothing else) into `dest`/table=<T>/ as Parquet, for the lake's DuckDB checks; returns per
+/// table {rows, polars_rows, version, commits, operations, schema}.
+pub fn delta_export(lake: &Path, dest: &Path) -> OwnedValue {
+    run_reader_args(&[
+        "delta-export",
+        lake.to_str().unwrap(),
+        dest.to_str().unwrap(),
+    ])
+}
+
 /// A row as column → text (None for null), as DuckDB reads it.
 pub type Row = BTreeMap<String, Option<String>>;
 

@@ -109,6 +109,8 @@ pub struct ServiceConfig {
     pub stall_secs: f64,
     /// Short, so that partitions added to the hub are taken within a test's time.
     pub partition_poll_secs: f64,
+    /// `parquet` or `delta`.
+    pub lake_format: &'static str,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -142,6 +144,7 @@ impl ServiceConfig {
             memory_mib: 512,
             stall_secs: 5.0,
             partition_poll_secs: 2.0,
+            lake_format: "parquet",
         }
     }
 
@@ -173,6 +176,7 @@ ownership_expiry_secs = {expiry}
 out = "{lake}"
 roll_secs = {roll_secs}
 roll_mib = {roll_mib}
+format = "{format}"
 
 [service]
 grace_secs = {grace}
@@ -196,6 +200,7 @@ partition_poll_secs = {poll}
             grace = self.grace_secs,
             stall = self.stall_secs,
             poll = self.partition_poll_secs,
+            format = self.lake_format,
         )
     }
 

@@ -11,6 +11,7 @@
 //! markers) and so reports nothing; Log Analytics cannot take a row back, so it reports the
 //! position ranges of the requests it had acknowledged; a Delta table reports its `txn` version.
 
+pub mod delta;
 pub mod lake;
 pub mod loganalytics;
 pub mod plan;

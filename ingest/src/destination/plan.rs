@@ -2,6 +2,7 @@
 //! letters go. `convert` and `run` build theirs here, so both read a config the same way.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aad_schemas::{Catalogue, SchemaOptions};
@@ -9,10 +10,12 @@ use anyhow::{Context, Result};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use super::delta::table::DeltaTables;
+use super::delta::DeltaDestination;
 use super::lake::LakeDestination;
 use super::loganalytics::{LogAnalyticsDestination, LogAnalyticsOptions, StreamTarget};
 use super::Destination;
-use crate::config::{DestinationConfig, LakeDestinationConfig, RunConfig};
+use crate::config::{DestinationConfig, LakeDestinationConfig, LakeFormat, RunConfig};
 use crate::route::{configured, TableRoutes};
 use crate::sink::parquet::LakeOptions;
 use crate::store::{self, Location};
@@ -69,14 +72,28 @@ impl Plan {
                     zstd_level: l.zstd_level,
                     ..opts.lake.clone()
                 };
-                destinations.push(Routed {
-                    destination: Box::new(LakeDestination::new(
+                let destination: Box<dyn Destination> = match l.format {
+                    LakeFormat::Parquet => Box::new(LakeDestination::new(
                         &l.name,
                         location,
                         options,
                         opts.rt.clone(),
                         opts.service,
                     )),
+                    LakeFormat::Delta => {
+                        let tables = DeltaTables::open(location, &l.out, &opts.rt)
+                            .with_context(|| format!("{}.out", d.path))?;
+                        Box::new(DeltaDestination::new(
+                            &l.name,
+                            Arc::new(tables),
+                            options,
+                            schema,
+                            opts.rt.clone(),
+                        ))
+                    }
+                };
+                destinations.push(Routed {
+                    destination,
                     routes: TableRoutes::compile(d)?,
                     kind: "lake",
                 });

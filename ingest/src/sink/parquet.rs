@@ -71,13 +71,30 @@ impl Default for LakeOptions {
 }
 
 /// A file the lake writer completed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WrittenFile {
     pub path: String,
     pub table: &'static str,
+    /// The hour of `TimeGenerated` its rows share (hours since the epoch).
+    pub hour: i64,
     pub rows: u64,
     pub bytes: u64,
+    /// What the file's [`FileObserver`] gathered (a Delta `add` action's statistics).
+    pub stats: Option<arrow_array::StructArray>,
 }
+
+/// Sees every batch a file takes, in order; the Delta destination gathers each file's
+/// statistics this way, from the Arrow data, without reading the file back.
+pub trait FileObserver: Send + Sync {
+    fn batch(&mut self, batch: &RecordBatch) -> Result<()>;
+    fn finish(self: Box<Self>) -> Result<Option<arrow_array::StructArray>>;
+}
+
+/// Makes the observer of a new file of a table.
+pub type ObserverFactory = Arc<dyn Fn(TableId) -> Box<dyn FileObserver> + Send + Sync>;
+
+/// Where a table's files of an hour go, under the lake root.
+pub type PartitionDir = fn(&str, i64) -> String;
 
 /// Bytes from the Parquet encoder to the object store, in parts of `PART` bytes.
 struct Upload {
@@ -503,6 +520,8 @@ struct OpenFile {
     pending_bytes: usize,
     rows: u64,
     last_write: u64,
+    hour: i64,
+    observer: Option<Box<dyn FileObserver>>,
 }
 
 impl OpenFile {
@@ -596,11 +615,17 @@ impl OpenFile {
         upload
             .finish()
             .with_context(|| format!("uploading {}", self.path))?;
+        let stats = match self.observer {
+            Some(o) => o.finish()?,
+            None => None,
+        };
         Ok(WrittenFile {
             path: self.path.to_string(),
             table: Catalogue::get().table(self.table).name,
+            hour: self.hour,
             rows: self.rows,
             bytes,
+            stats,
         })
     }
 }
@@ -619,15 +644,28 @@ pub struct LakeWriter {
     pub written: Vec<WrittenFile>,
     /// After the position in file names: the writer's epoch (`sink::inflight`), or nothing.
     file_suffix: String,
+    dir: PartitionDir,
+    observers: Option<ObserverFactory>,
 }
 
 /// `table=<T>/date=YYYY-MM-DD/hour=HH` for an hour since the epoch.
 pub fn partition_dir(table: &str, hour: i64) -> String {
-    let (y, m, d) = civil_from_days(hour.div_euclid(24));
+    format!("table={table}/{}", date_hour_dir(hour))
+}
+
+/// `date=YYYY-MM-DD/hour=HH` for an hour since the epoch.
+pub fn date_hour_dir(hour: i64) -> String {
     format!(
-        "table={table}/date={y:04}-{m:02}-{d:02}/hour={:02}",
+        "date={}/hour={:02}",
+        date_of_hour(hour),
         hour.rem_euclid(24)
     )
+}
+
+/// `YYYY-MM-DD` of an hour since the epoch.
+pub fn date_of_hour(hour: i64) -> String {
+    let (y, m, d) = civil_from_days(hour.div_euclid(24));
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 impl LakeWriter {
@@ -676,7 +714,17 @@ impl LakeWriter {
             writes: 0,
             written: Vec::new(),
             file_suffix: String::new(),
+            dir: partition_dir,
+            observers: None,
         })
+    }
+
+    /// Lay files out with `dir` (a Delta table per Log Analytics table) instead of the Hive
+    /// `table=<T>/…` directories, and give each new file an observer.
+    pub fn with_layout(mut self, dir: PartitionDir, observers: Option<ObserverFactory>) -> Self {
+        self.dir = dir;
+        self.observers = observers;
+        self
     }
 
     /// Name files `<source>-<position><suffix>.parquet` (the service's epoch suffix).
@@ -712,6 +760,9 @@ impl LakeWriter {
             file.last_write = writes;
             file.rows += batch.num_rows() as u64;
             file.pending_bytes += batch.get_array_memory_size();
+            if let Some(o) = &mut file.observer {
+                o.batch(&batch)?;
+            }
             file.pending.push(batch);
         }
 
@@ -768,7 +819,7 @@ impl LakeWriter {
         let name = Catalogue::get().table(table).name;
         let path = self.location.child(&format!(
             "{}/{source_id:016x}-{seq:012}{}.parquet",
-            partition_dir(name, hour),
+            (self.dir)(name, hour),
             self.file_suffix
         ));
         let out = match &self.location.local {
@@ -790,8 +841,25 @@ impl LakeWriter {
         };
         // ArrowWriter sets up the file (schema, ARROW:schema metadata); row groups are then
         // encoded column by column through its lower-level parts.
+        // A Delta table declares plain types: the files say the same (Arrow extension types
+        // in their schema make some readers refuse the table's `string`).
+        let file_schema = if self.observers.is_some() {
+            let plain: Vec<arrow_schema::Field> = first
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    f.as_ref()
+                        .clone()
+                        .with_metadata(std::collections::HashMap::new())
+                })
+                .collect();
+            Arc::new(arrow_schema::Schema::new(plain))
+        } else {
+            first.schema()
+        };
         let (writer, columns) =
-            ArrowWriter::try_new(upload, first.schema(), Some(self.props[&table].clone()))?
+            ArrowWriter::try_new(upload, file_schema, Some(self.props[&table].clone()))?
                 .into_serialized_writer()?;
         Ok(OpenFile {
             path,
@@ -808,6 +876,8 @@ impl LakeWriter {
             pending_bytes: 0,
             rows: 0,
             last_write: self.writes,
+            hour,
+            observer: self.observers.as_ref().map(|f| f(table)),
         })
     }
 

@@ -3,6 +3,7 @@
 mod bounds;
 mod broker;
 mod columns;
+mod delta;
 mod lake;
 mod loganalytics;
 mod lossless;

@@ -13,8 +13,9 @@ use aad_tests::service::{
     capture, checkpoints_in, connection_string, keep_log, owners_in, wait_for, wait_for_eq,
     Capture, Service, ServiceConfig, TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
 };
-use aad_tests::{convert_into, duckdb, files_where, parquet_files, Azurite};
+use aad_tests::{convert_into, delta_export, duckdb, files_where, parquet_files, Azurite};
 use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
+use simd_json::prelude::*;
 
 /// Mixed case on purpose: checkpoint names must come out lower-cased, as the other SDKs write them.
 const NAMESPACE: &str = "Aad-Test.servicebus.windows.net";
@@ -54,12 +55,13 @@ fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
 /// The lake against what the generator wrote, independently of `convert`: one row per
 /// generated record, and one dead letter per message it broke on purpose, none twice (a
 /// killed segment's dead letters are undone with its files).
-fn assert_matches_the_generator(lake: &Path, cap: &Capture) {
+fn assert_matches_the_generator(lake: &Path, dead_letters: &Path, cap: &Capture) {
     let rows = duckdb(&format!(
         "SELECT (SELECT count(*) FROM read_parquet('{lake}/table=*/**/*.parquet', union_by_name=true)) AS rows, \
                 count(*) AS letters, count(DISTINCT (partition, sequence, record_index)) AS distinct_letters \
-         FROM read_json('{lake}/_deadletter/*.ndjson', format='newline_delimited')",
-        lake = lake.display()
+         FROM read_json('{dead}/_deadletter/*.ndjson', format='newline_delimited')",
+        lake = lake.display(),
+        dead = dead_letters.display()
     ));
     let n = |k: &str| rows[0][k].as_deref().unwrap().parse::<u64>().unwrap();
     assert!(cap.report.invalid_messages > 0, "{:?}", cap.report);
@@ -659,7 +661,7 @@ fn restarts_resume_and_sigkills_lose_and_duplicate_nothing() {
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     assert_exactly_once(&lake, &cap.file, work.path());
-    assert_matches_the_generator(&lake, &cap);
+    assert_matches_the_generator(&lake, &lake, &cap);
     let text = std::fs::read_to_string(&log).unwrap();
     // Every run took every partition, but those killed as soon as a segment was in flight.
     assert!(text.matches("partition taken").count() >= 8 * 7, "{text}");
@@ -803,7 +805,7 @@ fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
     }
     assert_eq!(azurite_checkpoints(&azurite), want);
     assert_exactly_once(&lake, &cap.file, work.path());
-    assert_matches_the_generator(&lake, &cap);
+    assert_matches_the_generator(&lake, &lake, &cap);
     assert_no_secret(&stale_log);
 }
 
@@ -849,10 +851,32 @@ fn a_partition_added_while_running_is_taken_without_a_restart() {
         "{text}"
     );
     assert_exactly_once(&lake, &cap.file, work.path());
-    assert_matches_the_generator(&lake, &cap);
+    assert_matches_the_generator(&lake, &lake, &cap);
+}
+
+/// What `run` committed to a lake, as Hive directories DuckDB reads: the lake itself, or for
+/// a Delta lake what the `deltalake` package reads of its tables (never an uncommitted file).
+fn committed_rows(lake: &Path, format: &str, work: &Path) -> PathBuf {
+    if format == "parquet" {
+        return lake.to_path_buf();
+    }
+    let export = work.join("delta-export");
+    let _ = std::fs::remove_dir_all(&export);
+    let tables = delta_export(lake, &export);
+    for (name, t) in tables.as_object().expect("tables").iter() {
+        assert_eq!(
+            t["rows"], t["polars_rows"],
+            "{name}: polars reads what deltalake reads"
+        );
+    }
+    export
 }
 
 fn replicas_share_and_hand_over(replicas: usize) {
+    replicas_share_and_hand_over_into(replicas, "parquet");
+}
+
+fn replicas_share_and_hand_over_into(replicas: usize, format: &'static str) {
     let work = tempfile::tempdir().unwrap();
     let azurite = Azurite::start();
     azurite.create_container("checkpoints");
@@ -874,6 +898,7 @@ fn replicas_share_and_hand_over(replicas: usize) {
             );
             c.owner_id = Some(format!("replica-{i}"));
             c.strategy = "balanced";
+            c.lake_format = format;
             let path = c.write(&work.path().join(format!("run-{i}.toml")));
             let log = work.path().join(format!("run-{i}.log"));
             (format!("replica-{i}"), Service::start(&path, &env, &log))
@@ -928,8 +953,84 @@ fn replicas_share_and_hand_over(replicas: usize) {
     for (_, service) in running {
         assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
     }
-    assert_exactly_once(&lake, &cap.file, work.path());
-    assert_matches_the_generator(&lake, &cap);
+    let rows = committed_rows(&lake, format, work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+    assert_matches_the_generator(&rows, &lake, &cap);
+}
+
+#[test]
+fn two_replicas_hand_over_into_a_delta_lake_exactly_once() {
+    replicas_share_and_hand_over_into(2, "delta");
+}
+
+/// SIGKILLs at random points while events arrive, into a Delta lake: the tables' `txn`
+/// versions say what each partition committed, so the rows equal the input exactly once; the
+/// files a kill left uncommitted are never read, and `vacuum` removes them.
+#[test]
+fn sigkills_into_a_delta_lake_lose_and_duplicate_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 3000, 71, 20);
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.owner_id = Some("replica-a".into());
+    config.lake_format = "delta";
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let env = service_env(None);
+    let mut published = 0;
+    let mut publish = |n: usize| {
+        for m in cap.messages.iter().skip(published).take(n) {
+            broker.publish("entra", &(published % 4).to_string(), m.clone());
+            published += 1;
+        }
+    };
+    let mut rng = Lcg(11);
+    for _ in 0..6 {
+        publish(20);
+        let service = Service::start(&config, &env, &log);
+        std::thread::sleep(Duration::from_millis(800 + rng.below(2500)));
+        service.kill();
+    }
+    publish(usize::MAX);
+    let service = Service::start(&config, &env, &log);
+    wait_for_local_checkpoints(
+        &broker,
+        4,
+        &checkpoints,
+        "every event checkpointed after the crashes",
+        Duration::from_secs(180),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    let rows = committed_rows(&lake, "delta", work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+    assert_matches_the_generator(&rows, &lake, &cap);
+
+    // Every file left on disk after `vacuum` is one a table version references.
+    let (ok, out, err) = aad_tests::run_cli(
+        &["vacuum", lake.to_str().unwrap(), "--retention-hours", "0"],
+        work.path(),
+    );
+    assert!(ok, "{err}");
+    let live: usize = out
+        .lines()
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    let on_disk = files_where(&lake, |p| {
+        p.extension().is_some_and(|e| e == "parquet") && !p.to_string_lossy().contains("_delta_log")
+    });
+    assert_eq!(on_disk.len(), live, "{out}");
+    let rows = committed_rows(&lake, "delta", work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+    assert_no_secret(&log);
 }
 
 #[test]
