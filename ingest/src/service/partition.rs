@@ -514,6 +514,16 @@ impl Pipeline<'_> {
     /// reports what it already holds, retrying with backoff while storage fails.
     async fn recover(&self, first: i64) -> Result<Vec<Committed>> {
         let shared = self.shared;
+        let removed = crate::sink::inflight::remove_uncommitted_dead_letters(
+            &shared.plan.dead_letters,
+            self.source.id,
+            first,
+        )
+        .await
+        .with_context(|| format!("recovering partition {}'s dead letters", self.partition))?;
+        if removed > 0 {
+            tracing::info!(partition = %self.partition, files = removed, from_sequence = first, "removed dead letters of an uncommitted segment before reading it again");
+        }
         let mut held = Vec::with_capacity(shared.plan.destinations.len());
         for d in &shared.plan.destinations {
             let c = on_rayon(|| d.destination.recover(&self.source, first)).with_context(|| {

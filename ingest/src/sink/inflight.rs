@@ -62,9 +62,45 @@ pub fn deadletter_name(source_id: u64, first: i64, epoch: u64) -> String {
     format!("{source_id:016x}-{first:012}{}", epoch_suffix(epoch))
 }
 
+/// Delete the dead letters of a source's segments that start at `first_received` or later:
+/// no writer checkpointed them (they are read again and dead-lettered anew). A writer killed
+/// after storing a segment's dead letters but before its lake marker existed left them where
+/// no marker names them. Returns how many went.
+pub async fn remove_uncommitted_dead_letters(
+    dead_letters: &Location,
+    source_id: u64,
+    first_received: i64,
+) -> Result<u64> {
+    let prefix = file_prefix(source_id);
+    let listed: Vec<_> = dead_letters
+        .store
+        .list(Some(&dead_letters.child("_deadletter")))
+        .try_collect()
+        .await
+        .context("listing dead letters")?;
+    let mut deleted = 0;
+    for object in listed {
+        let name = object.location.filename().unwrap_or_default();
+        let Some(stem) = name.strip_suffix(".ndjson") else {
+            continue;
+        };
+        let past = position_in(stem, &prefix).is_some_and(|(first, _)| first >= first_received);
+        if past {
+            delete(dead_letters, &object.location).await?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
 /// The first row's position and the epoch in a lake file's name (`<prefix><seq>[-e<epoch>].parquet`).
 fn file_position(name: &str, prefix: &str) -> Option<(i64, u64)> {
-    let rest = name.strip_prefix(prefix)?.strip_suffix(".parquet")?;
+    position_in(name.strip_suffix(".parquet")?, prefix)
+}
+
+/// `<prefix><seq>[-e<epoch>]` → (seq, epoch).
+fn position_in(stem: &str, prefix: &str) -> Option<(i64, u64)> {
+    let rest = stem.strip_prefix(prefix)?;
     match rest.split_once("-e") {
         Some((seq, epoch)) => Some((seq.parse().ok()?, epoch.parse().ok()?)),
         None => Some((rest.parse().ok()?, 0)),
