@@ -453,6 +453,7 @@ fn convert_input(
         source: input.source.clone(),
         partition: None,
         epoch: 0,
+        incarnation: None,
     };
     let mut reader = ChunkReader::open(input, opts.chunk_bytes, opts.max_message_bytes)?;
     let mut report = InputReport {

@@ -60,6 +60,9 @@ enum Command {
     /// Delete the data files of the lake's Delta tables that no version references any more
     /// (left by a killed writer, or removed by a compaction), once older than the retention.
     Vacuum(aad_ingest::destination::delta::maintenance::VacuumArgs),
+    /// Rewrite the small files of each closed hour of the lake's Delta tables into files near
+    /// the target size, in one commit per table (safe beside `run` and another `compact`).
+    Compact(aad_ingest::destination::delta::maintenance::CompactArgs),
     /// Print the table catalogue as Markdown: every column, its type, and where it comes from.
     Tables {
         /// Only these tables (Log Analytics names); all by default.
@@ -475,6 +478,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Vacuum(a) => {
             let rt = runtime()?;
             let done = aad_ingest::destination::delta::maintenance::run_vacuum(&a, rt.handle());
+            rt.shutdown_background();
+            done
+        }
+        Command::Compact(a) => {
+            let rt = runtime()?;
+            let done = aad_ingest::destination::delta::maintenance::run_compact(&a, rt.handle());
             rt.shutdown_background();
             done
         }

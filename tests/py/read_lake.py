@@ -5,7 +5,7 @@
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
   read_lake.py delta-export <lake> <dir>   the `deltalake` package reads every Delta table of the
       lake (what its log commits, nothing else) and writes it to <dir>/table=<T>/ as Parquet;
-      prints {table: {rows, polars_rows, version, commits, operations, schema}}
+      prints {table: {rows, polars_rows, version, commits, operations, files_per_hour, schema}}
   read_lake.py azure-create <blob endpoint> <container>
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
   read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
@@ -55,6 +55,7 @@ def main():
         import os
 
         import polars as pl
+        import pyarrow as pa
         import pyarrow.parquet as pq
         from deltalake import DeltaTable
 
@@ -69,12 +70,18 @@ def main():
             os.makedirs(dest, exist_ok=True)
             pq.write_table(table, os.path.join(dest, "all.parquet"))
             history = dt.history()
+            adds = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
+            per_hour = {}
+            for d, h in zip(adds["partition.date"], adds["partition.hour"]):
+                key = f"{d}/{h}"
+                per_hour[key] = per_hour.get(key, 0) + 1
             out[name] = {
                 "rows": table.num_rows,
                 "polars_rows": pl.read_delta(path).height,
                 "version": dt.version(),
                 "commits": len(history),
                 "operations": [h.get("operation") for h in reversed(history)],
+                "files_per_hour": per_hour,
                 "schema": [[f.name, getattr(f.type, "type", str(f.type))] for f in dt.schema().fields],
             }
         print(json.dumps(out))

@@ -47,6 +47,10 @@ pub struct SourcePartition {
     /// The writer's epoch (see `checkpoint`): what it writes is told apart from what earlier
     /// and later writers of the same partition wrote. 0 for files.
     pub epoch: u64,
+    /// When the hub was created (ms since the epoch); `None` for files. A hub deleted and
+    /// created again reuses its name and starts its sequence numbers over: a Delta table's
+    /// `txn` watermark must not make its first events look committed.
+    pub incarnation: Option<i64>,
 }
 
 /// Rows a destination already holds, as position ranges per table (and per hour of

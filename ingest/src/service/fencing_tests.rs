@@ -16,8 +16,8 @@ use crate::sink::parquet::LakeOptions;
 
 const SOURCE_ID: u64 = 0x5eed;
 
-/// Ten events of one audit record each, sequence numbers 1..=10.
-fn batches() -> Vec<TableBatch> {
+/// Ten events of one audit record each, sequence numbers 1..=10 (shared with the Delta tests).
+pub(crate) fn batches() -> Vec<TableBatch> {
     let opts = SchemaOptions::default();
     let (mut decoder, mut normalizer, mut set) = (
         Decoder::default(),
@@ -101,6 +101,7 @@ fn a_stale_writer_can_neither_checkpoint_nor_touch_the_new_owners_files() {
         source: "sb://ns/hub".into(),
         partition: Some("0".into()),
         epoch,
+        incarnation: Some(1),
     };
 
     // Writer A takes the partition and writes a segment's files; then it stalls.

@@ -9,7 +9,7 @@ pub mod partition;
 pub mod watchdog;
 
 #[cfg(test)]
-mod fencing_tests;
+pub(crate) mod fencing_tests;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -143,6 +143,7 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
         stats: Counters::default(),
         rt: tokio::runtime::Handle::current(),
         turns: Default::default(),
+        hub_created: Default::default(),
         another_process: Arc::clone(&another),
     });
     let destinations: Vec<&str> = shared
@@ -276,8 +277,8 @@ async fn session(
     mut stop: watch::Receiver<bool>,
 ) -> Result<bool> {
     let consumer = eventhubs::connect(config.eventhubs(), &shared.owner_id).await?;
-    let (processor, partition_count) =
-        eventhubs::processor(config, consumer, Arc::clone(store)).await?;
+    let (processor, hub) = eventhubs::processor(config, consumer, Arc::clone(store)).await?;
+    *shared.hub_created.lock().expect("hub_created") = hub.created_ms;
     let mut runner = {
         let p = Arc::clone(&processor);
         tokio::spawn(async move { p.run().await })
@@ -290,14 +291,7 @@ async fn session(
     let progress = watchdog::Pumps::default();
     let stalled = watchdog::watch(config, shared, store, &progress, config.stall());
     tokio::pin!(stalled);
-    let added = async {
-        match partition_count {
-            Some(known) => {
-                watchdog::partitions_added(config, shared, known, config.partition_poll()).await
-            }
-            None => std::future::pending().await,
-        }
-    };
+    let added = watchdog::partitions_added(config, shared, hub.partitions, config.partition_poll());
     tokio::pin!(added);
     let failure: Option<anyhow::Error> = loop {
         tokio::select! {

@@ -65,6 +65,8 @@ pub struct Shared {
     pub another_process: Arc<Mutex<Option<String>>>,
     /// One lock per partition, held by its pipeline for its whole life.
     pub turns: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When the hub was created (ms), as its properties said when the session started.
+    pub hub_created: Mutex<Option<i64>>,
 }
 
 /// Running totals for the service's progress lines and its final report.
@@ -117,6 +119,7 @@ impl Shared {
             )),
             source: self.source(),
             partition: Some(partition.to_string()),
+            incarnation: *self.hub_created.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }

@@ -94,7 +94,7 @@ pub async fn remove_uncommitted_dead_letters(
 }
 
 /// The first row's position and the epoch in a lake file's name (`<prefix><seq>[-e<epoch>].parquet`).
-fn file_position(name: &str, prefix: &str) -> Option<(i64, u64)> {
+pub(crate) fn file_position(name: &str, prefix: &str) -> Option<(i64, u64)> {
     position_in(name.strip_suffix(".parquet")?, prefix)
 }
 

@@ -104,14 +104,21 @@ pub fn scrub(message: &str, connection_string: &str) -> String {
     out
 }
 
+/// What the hub said of itself when a processor was built.
+pub struct HubShape {
+    /// Its partitions: the processor balances only those for its whole life.
+    pub partitions: usize,
+    /// When it was created (ms since the epoch), which tells a hub created again apart.
+    pub created_ms: Option<i64>,
+}
+
 /// The processor: load balancing, renewal and partition receivers, over `store`; with the
-/// number of partitions the hub had when it was built (`None` if the hub did not say), since
-/// the processor balances only those for its whole life.
+/// hub's shape.
 pub async fn processor(
     config: &RunConfig,
     consumer: ConsumerClient,
     store: Arc<dyn PartitionStore>,
-) -> Result<(Arc<EventProcessor>, Option<usize>)> {
+) -> Result<(Arc<EventProcessor>, HubShape)> {
     let cp = config.checkpoint();
     let location = match config.start_at()? {
         StartAt::Earliest => StartLocation::Earliest,
@@ -127,15 +134,22 @@ pub async fn processor(
     };
     // Prefetched events count against the memory budget: all partitions' prefetch together
     // may take at most a quarter of it (the rest is for segments and encoding).
-    let partitions = consumer
+    let props = consumer
         .get_eventhub_properties()
         .await
-        .ok()
-        .map(|p| p.partition_ids.len());
+        .context("reading the event hub's properties")?;
+    let shape = HubShape {
+        partitions: props.partition_ids.len(),
+        created_ms: props.created_on.and_then(|t| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_millis() as i64)
+        }),
+    };
     let prefetch_mib = prefetch_share(
         config.eventhubs().prefetch_mib,
         config.service.memory_mib,
-        partitions.unwrap_or(1),
+        shape.partitions,
     );
     let prefetch = ((prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
     let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
@@ -155,7 +169,7 @@ pub async fn processor(
         .build(consumer, store)
         .await
         .context("cannot start the event processor")
-        .map(|p| (p, partitions))
+        .map(|p| (p, shape))
 }
 
 /// MiB of prefetch per partition: `prefetch_mib`, unless a quarter of the memory budget shared

@@ -1033,6 +1033,115 @@ fn sigkills_into_a_delta_lake_lose_and_duplicate_nothing() {
     assert_no_secret(&log);
 }
 
+/// Live files per (table, `date/hour`) of a Delta lake, as the `deltalake` package lists them.
+fn delta_files_per_hour(lake: &Path, work: &Path) -> BTreeMap<(String, String), u64> {
+    let export = work.join("delta-files");
+    let _ = std::fs::remove_dir_all(&export);
+    let tables = delta_export(lake, &export);
+    let mut out = BTreeMap::new();
+    for (name, t) in tables.as_object().expect("tables").iter() {
+        for (hour, n) in t["files_per_hour"].as_object().unwrap().iter() {
+            out.insert((name.to_string(), hour.to_string()), n.as_u64().unwrap());
+        }
+    }
+    out
+}
+
+/// `compact` on a lake `run` made from a day of event time, in small segments: two compactions
+/// at once while the service keeps committing newer events. Every row stays exactly once, and
+/// the hours no later event touched end with one file per table.
+#[test]
+fn two_compactions_beside_a_running_service_leave_every_row_once() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 4000, 81, 20);
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.lake_format = "delta";
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let env = service_env(None);
+    let (first, rest) = cap.messages.split_at(cap.messages.len() / 2);
+    // In several rounds, so that each hour gets several small files.
+    let service = Service::start(&config, &env, &log);
+    for (round, part) in first.chunks(first.len() / 4 + 1).enumerate() {
+        for (i, m) in part.iter().enumerate() {
+            broker.publish("entra", &((round + i) % 4).to_string(), m.clone());
+        }
+        wait_for_local_checkpoints(
+            &broker,
+            4,
+            &checkpoints,
+            "a round checkpointed",
+            Duration::from_secs(120),
+        );
+    }
+    let before = delta_files_per_hour(&lake, work.path());
+    // The first half spans the first ~12 hours of the day; hours 0-9 see no later event.
+    let settled = |hour: &str| {
+        hour.starts_with("2026-11-01/") && hour[11..].parse::<u32>().is_ok_and(|h| h <= 9)
+    };
+    assert!(
+        before.iter().any(|((_, h), n)| settled(h) && *n > 1),
+        "the run should leave several files in an hour: {before:?}"
+    );
+
+    let compact = || {
+        std::process::Command::new(aad_tests::aad_ingest_bin())
+            .args(["compact", lake.to_str().unwrap(), "--min-age-hours", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (compact(), compact());
+    for (i, m) in rest.iter().enumerate() {
+        broker.publish("entra", &(i % 4).to_string(), m.clone());
+    }
+    for c in [a, b] {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    wait_for_local_checkpoints(
+        &broker,
+        4,
+        &checkpoints,
+        "every event checkpointed",
+        Duration::from_secs(180),
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+
+    let after = delta_files_per_hour(&lake, work.path());
+    for ((table, hour), n) in &after {
+        if settled(hour) {
+            assert_eq!(
+                *n,
+                1,
+                "{table} {hour}: {n} files after compact (before: {:?})",
+                before.get(&(table.clone(), hour.clone()))
+            );
+        }
+    }
+    let rows = committed_rows(&lake, "delta", work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+    assert_matches_the_generator(&rows, &lake, &cap);
+    // Nothing of the compactions is lost by a vacuum that keeps their removed files' retention.
+    let (ok, out, err) = aad_tests::run_cli(
+        &["vacuum", lake.to_str().unwrap(), "--retention-hours", "1"],
+        work.path(),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.lines().all(|l| l.contains("deleted 0 unreferenced")),
+        "{out}"
+    );
+    let rows = committed_rows(&lake, "delta", work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+}
+
 #[test]
 fn two_replicas_share_eight_partitions_and_hand_over_on_stop() {
     replicas_share_and_hand_over(2);

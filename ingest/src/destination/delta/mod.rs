@@ -21,6 +21,8 @@
 
 pub mod maintenance;
 pub mod table;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -57,9 +59,9 @@ pub struct DeltaDestination {
     /// One commit at a time per table in this process (partitions would only conflict), with
     /// the snapshot the last one left.
     snapshots: Mutex<HashMap<TableId, Arc<Mutex<Option<SnapshotRef>>>>>,
-    /// Per (source, table): the `txn` version the source's rows were last filtered against
+    /// Per (`txn` app id, table): the `txn` version the source's rows were last filtered against
     /// (recovery) or committed with. A commit that finds another refuses (see the module).
-    watermarks: Mutex<HashMap<(u64, TableId), Option<i64>>>,
+    watermarks: Mutex<HashMap<(String, TableId), Option<i64>>>,
     /// Files of each open segment (source, first, epoch) not committed yet, for its undo.
     uncommitted: Mutex<HashMap<(u64, i64, u64), Vec<object_store::path::Path>>>,
 }
@@ -109,7 +111,9 @@ impl DeltaDestination {
         let app_id = app_id(source);
         let slot = self.table_lock(table.id);
         let mut cached = lock(&slot);
-        let expected = lock(&self.watermarks).get(&(source.id, table.id)).copied();
+        let expected = lock(&self.watermarks)
+            .get(&(app_id.clone(), table.id))
+            .copied();
         for attempt in 0.. {
             let snapshot = match cached.take() {
                 Some(s) => self.tables.refresh(table, s)?,
@@ -121,7 +125,15 @@ impl DeltaDestination {
             // Not recovered by this process (it cannot happen in the pipeline): the rows were
             // filtered against nothing, so nothing of this source may be in the table yet.
             let expected = expected.unwrap_or(found);
-            if found != expected {
+            // Files are named by their first row's position: none may lie at or below what
+            // the table holds of this source (a caller that did not filter, or a replay).
+            let prefix = inflight::file_prefix(source.id);
+            let overlaps = files.iter().any(|f| {
+                let name = f.path.rsplit('/').next().unwrap_or_default();
+                inflight::file_position(name, &prefix)
+                    .is_none_or(|(seq, _)| found.is_some_and(|w| seq <= w))
+            });
+            if found != expected || overlaps {
                 return Err(WatermarkMoved {
                     table: table.name,
                     expected,
@@ -141,33 +153,7 @@ impl DeltaDestination {
             let mut txn = builder
                 .with_transaction_id(app_id.clone(), last)
                 .build(engine, Box::new(FileSystemCommitter::new()))?;
-            let state = txn.write_state()?;
-            let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-            for f in files {
-                let context = state
-                    .write_context_builder()
-                    .with_partition_values(HashMap::from([
-                        (
-                            DATE_COLUMN.to_string(),
-                            Scalar::Date(f.hour.div_euclid(24) as i32),
-                        ),
-                        (
-                            HOUR_COLUMN.to_string(),
-                            Scalar::Integer(f.hour.rem_euclid(24) as i32),
-                        ),
-                    ]))
-                    .build()?;
-                let name = f.path.rsplit('/').next().expect("a file name");
-                let url = self
-                    .tables
-                    .url(table)
-                    .join(&format!("{}/{name}", date_hour_dir(f.hour)))?;
-                let stats = f.stats.clone().context("a Delta file without statistics")?;
-                let meta = DataFileMetadata::new(FileMeta::new(url, now, f.bytes), stats);
-                txn.add_files(delta_kernel_default_engine::build_add_file_metadata(
-                    meta, &context,
-                )?);
-            }
+            stage_adds(&mut txn, &self.tables, table, files)?;
             match txn.commit(engine)? {
                 CommitResult::Committed(done) => {
                     if let Some(s) = done.post_commit_snapshot() {
@@ -178,7 +164,7 @@ impl DeltaDestination {
                         );
                         *cached = Some(s.clone());
                     }
-                    lock(&self.watermarks).insert((source.id, table.id), Some(last));
+                    lock(&self.watermarks).insert((app_id.clone(), table.id), Some(last));
                     return Ok(());
                 }
                 // Someone took the version: reload, compare the watermark again, and retry.
@@ -202,12 +188,64 @@ impl DeltaDestination {
     }
 }
 
+/// Stage an `add` action per file (its partition values, size and statistics) in `txn`.
+pub fn stage_adds(
+    txn: &mut delta_kernel::transaction::Transaction,
+    tables: &DeltaTables,
+    table: &Table,
+    files: &[WrittenFile],
+) -> Result<()> {
+    let state = txn.write_state()?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    for f in files {
+        let context = state
+            .write_context_builder()
+            .with_partition_values(HashMap::from([
+                (
+                    DATE_COLUMN.to_string(),
+                    Scalar::Date(f.hour.div_euclid(24) as i32),
+                ),
+                (
+                    HOUR_COLUMN.to_string(),
+                    Scalar::Integer(f.hour.rem_euclid(24) as i32),
+                ),
+            ]))
+            .build()?;
+        let name = f.path.rsplit('/').next().expect("a file name");
+        let url = tables
+            .url(table)
+            .join(&format!("{}/{name}", date_hour_dir(f.hour)))?;
+        let stats = f.stats.clone().context("a Delta file without statistics")?;
+        let meta = DataFileMetadata::new(FileMeta::new(url, now, f.bytes), stats);
+        txn.add_files(delta_kernel_default_engine::build_add_file_metadata(
+            meta, &context,
+        )?);
+    }
+    Ok(())
+}
+
+/// The statistics observers of a Delta table's files.
+pub fn statistics_observers(schema: SchemaOptions) -> ObserverFactory {
+    Arc::new(move |t: TableId| {
+        let table = Catalogue::get().table(t);
+        let physical = table::kernel_schema(table, schema).expect("checked when opened");
+        Box::new(Statistics(FileStatsAccumulator::new(
+            &table::stats_columns(table),
+            &physical,
+        ))) as Box<dyn FileObserver>
+    })
+}
+
 /// The `txn` application id of a source partition: its stable id and what it is, readable.
 pub fn app_id(source: &SourcePartition) -> String {
-    match &source.partition {
-        Some(p) => format!("aad-ingest:{:016x}:{}#{p}", source.id, source.source),
-        None => format!("aad-ingest:{:016x}:{}", source.id, source.source),
+    let mut id = format!("aad-ingest:{:016x}:{}", source.id, source.source);
+    if let Some(p) = &source.partition {
+        id.push_str(&format!("#{p}"));
     }
+    if let Some(created) = source.incarnation {
+        id.push_str(&format!("@{created}"));
+    }
+    id
 }
 
 /// Columns of the catalogue the table does not have yet, nullable (Delta adds no other kind).
@@ -243,11 +281,11 @@ impl Destination for DeltaDestination {
         let mut committed = Committed::default();
         for table in table::all_tables() {
             let Some(snapshot) = self.tables.snapshot(table)? else {
-                lock(&self.watermarks).insert((source.id, table.id), None);
+                lock(&self.watermarks).insert((app.clone(), table.id), None);
                 continue;
             };
             let version = snapshot.get_app_id_version(&app, self.tables.engine.as_ref())?;
-            lock(&self.watermarks).insert((source.id, table.id), version);
+            lock(&self.watermarks).insert((app.clone(), table.id), version);
             if let Some(v) = version {
                 committed.add(CommittedRange {
                     table: table.id,
@@ -269,22 +307,13 @@ impl Destination for DeltaDestination {
     fn open(&self, source: &SourcePartition, first: i64) -> Result<Box<dyn SegmentWriter + '_>> {
         // A failed attempt of this segment left files no commit took: they go now.
         self.undo(source, first, i64::MAX)?;
-        let schema = self.schema;
-        let observers: ObserverFactory = Arc::new(move |t: TableId| {
-            let table = Catalogue::get().table(t);
-            let physical = table::kernel_schema(table, schema).expect("checked when opened");
-            Box::new(Statistics(FileStatsAccumulator::new(
-                &table::stats_columns(table),
-                &physical,
-            ))) as Box<dyn FileObserver>
-        });
         let writer = LakeWriter::new(
             self.tables.location.clone(),
             self.rt.clone(),
             self.options.clone(),
         )?
         .with_file_suffix(inflight::epoch_suffix(source.epoch))
-        .with_layout(delta_dir, Some(observers));
+        .with_layout(delta_dir, Some(statistics_observers(self.schema)));
         Ok(Box::new(DeltaSegment {
             destination: self,
             source: source.clone(),
@@ -317,7 +346,7 @@ impl Destination for DeltaDestination {
 }
 
 /// `date=YYYY-MM-DD/hour=HH` under the table's own directory.
-fn delta_dir(table: &str, hour: i64) -> String {
+pub fn delta_dir(table: &str, hour: i64) -> String {
     format!("{table}/{}", date_hour_dir(hour))
 }
 

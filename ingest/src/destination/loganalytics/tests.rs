@@ -203,6 +203,7 @@ fn source() -> SourcePartition {
         source: "/in/a.json".into(),
         partition: None,
         epoch: 0,
+        incarnation: None,
     }
 }
 
