@@ -531,6 +531,12 @@ impl OpenFile {
             return Ok(());
         }
         let batches = std::mem::take(&mut self.pending);
+        // Here, not as batches arrive: row groups of different files encode in parallel.
+        if let Some(o) = &mut self.observer {
+            for b in &batches {
+                o.batch(b)?;
+            }
+        }
         let mut uncompressed = Vec::new();
         let mut dictionary = Vec::new();
         for i in 0..self.schema.fields().len() {
@@ -760,9 +766,6 @@ impl LakeWriter {
             file.last_write = writes;
             file.rows += batch.num_rows() as u64;
             file.pending_bytes += batch.get_array_memory_size();
-            if let Some(o) = &mut file.observer {
-                o.batch(&batch)?;
-            }
             file.pending.push(batch);
         }
 
