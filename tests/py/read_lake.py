@@ -5,7 +5,7 @@
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
   read_lake.py delta-export <lake> <dir>   the `deltalake` package reads every Delta table of the
       lake (what its log commits, nothing else) and writes it to <dir>/table=<T>/ as Parquet;
-      prints {table: {rows, polars_rows, version, commits, operations, files_per_hour, schema}}
+      prints {table: {rows, polars_rows, version, commits, operations, files_per_hour, txns, checkpoints, last_checkpoint, schema}}
   read_lake.py azure-create <blob endpoint> <container>
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
   read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
@@ -70,6 +70,19 @@ def main():
             os.makedirs(dest, exist_ok=True)
             pq.write_table(table, os.path.join(dest, "all.parquet"))
             history = dt.history()
+            # The `txn` actions of each commit, from the log itself (history() leaves them out).
+            commits = []
+            log = os.path.join(path, "_delta_log")
+            for entry in sorted(os.listdir(log)):
+                if not entry.endswith(".json"):
+                    continue
+                txns = []
+                with open(os.path.join(log, entry)) as f:
+                    for line in f:
+                        action = json.loads(line)
+                        if "txn" in action:
+                            txns.append([action["txn"]["appId"], action["txn"]["version"]])
+                commits.append({"version": int(entry.split(".")[0]), "txns": txns})
             adds = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
             per_hour = {}
             for d, h in zip(adds["partition.date"], adds["partition.hour"]):
@@ -82,6 +95,9 @@ def main():
                 "commits": len(history),
                 "operations": [h.get("operation") for h in reversed(history)],
                 "files_per_hour": per_hour,
+                "txns": commits,
+                "checkpoints": sum(e.endswith(".checkpoint.parquet") for e in os.listdir(log)),
+                "last_checkpoint": os.path.exists(os.path.join(log, "_last_checkpoint")),
                 "schema": [[f.name, getattr(f.type, "type", str(f.type))] for f in dt.schema().fields],
             }
         print(json.dumps(out))

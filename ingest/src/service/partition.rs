@@ -661,7 +661,17 @@ impl Pipeline<'_> {
                     .undo(&self.source, segment.first, segment.last)
             })?;
         }
-        Ok(())
+        // The segment's dead letters are the pipeline's, whatever the destinations are.
+        on_rayon(|| {
+            self.shared
+                .rt
+                .block_on(crate::sink::inflight::remove_dead_letters(
+                    &self.shared.plan.dead_letters,
+                    self.source.id,
+                    segment.first,
+                    self.source.epoch,
+                ))
+        })
     }
 
     /// One attempt: dead letters, then every destination that has not acked yet, then the

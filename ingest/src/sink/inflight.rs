@@ -62,6 +62,20 @@ pub fn deadletter_name(source_id: u64, first: i64, epoch: u64) -> String {
     format!("{source_id:016x}-{first:012}{}", epoch_suffix(epoch))
 }
 
+/// Delete one segment's dead letters (it will not be checkpointed by this writer).
+pub async fn remove_dead_letters(
+    dead_letters: &Location,
+    source_id: u64,
+    first: i64,
+    epoch: u64,
+) -> Result<()> {
+    let path = dead_letters.child(&format!(
+        "_deadletter/{}.ndjson",
+        deadletter_name(source_id, first, epoch)
+    ));
+    delete(dead_letters, &path).await
+}
+
 /// Delete the dead letters of a source's segments that start at `first_received` or later:
 /// no writer checkpointed them (they are read again and dead-lettered anew). A writer killed
 /// after storing a segment's dead letters but before its lake marker existed left them where
@@ -217,7 +231,8 @@ pub async fn finish(lake: &Location, source_id: u64, first: i64, epoch: u64) -> 
 
 /// Delete the files of a segment that will not be checkpointed: its lake files (named with the
 /// source's prefix, a first sequence number inside the segment's range and the segment's
-/// epoch) and dead letters.
+/// epoch). Its dead letters are the pipeline's to remove (`remove_dead_letters`, and
+/// `remove_uncommitted_dead_letters` at recovery), whatever the destinations.
 pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u64> {
     let prefix = file_prefix(source_id);
     let mut deleted = 0;
@@ -239,11 +254,6 @@ pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u6
             }
         }
     }
-    let dead = lake.child(&format!(
-        "_deadletter/{}.ndjson",
-        deadletter_name(source_id, marker.first, marker.epoch)
-    ));
-    delete(lake, &dead).await?;
     // In a local lake, the deletions reach the disk before the caller removes the marker: a
     // crash must not bring back files whose marker is gone.
     if let Some(fs) = &lake.local {
@@ -251,7 +261,6 @@ pub async fn undo(lake: &Location, source_id: u64, marker: &Marker) -> Result<u6
             .dirs
             .iter()
             .map(|d| lake.child(d))
-            .chain([lake.child("_deadletter")])
             .filter_map(|d| fs.path_to_filesystem(&d).ok())
             .collect();
         tokio::task::spawn_blocking(move || {

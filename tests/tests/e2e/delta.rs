@@ -97,6 +97,27 @@ fn convert_writes_delta_tables_that_deltalake_reads_as_the_parquet_lake() {
             ops[1..].iter().all(|o| *o == "WRITE") && ops.len() >= 2,
             "{name}: {ops:?}"
         );
+        // Each write carries one `txn`: its input's app id and the input's last line; no input
+        // twice (one commit per table and segment).
+        let commits = t["txns"].as_array().unwrap();
+        assert_eq!(commits.len(), ops.len(), "{name}");
+        assert!(commits[0]["txns"].as_array().unwrap().is_empty(), "{name}");
+        let mut apps = std::collections::BTreeSet::new();
+        for c in &commits[1..] {
+            let txns = c["txns"].as_array().unwrap();
+            assert_eq!(txns.len(), 1, "{name}: {c:?}");
+            let app = txns[0][0].as_str().unwrap();
+            assert!(
+                app.starts_with("aad-ingest:")
+                    && (app.contains("/entra/") || app.ends_with("g.ndjson")),
+                "{app}"
+            );
+            assert!(txns[0][1].as_i64().unwrap() >= 1, "{c:?}");
+            assert!(
+                apps.insert(app.to_string()),
+                "{name}: {app} committed twice"
+            );
+        }
     }
 
     // Every table holds the Parquet lake's rows, value for value.

@@ -716,6 +716,60 @@ fn file_states(lake: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
 /// owner committed is deleted or rewritten, and the lake holds every record once.
 #[test]
 fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
+    frozen_mid_commit("parquet");
+}
+
+/// The same with a Delta lake: the frozen replica's files are invisible (no commit references
+/// them), the new owner commits the events under its own `txn` watermark, and the frozen one,
+/// resuming, finds the watermark moved: it commits nothing and deletes only its own files.
+#[test]
+fn a_replica_frozen_mid_commit_into_a_delta_lake_commits_nothing_when_it_resumes() {
+    frozen_mid_commit("delta");
+}
+
+/// The data files the Delta logs of a lake add, as paths.
+fn delta_added(lake: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    for log in files_where(lake, |p| {
+        p.extension().is_some_and(|e| e == "json")
+            && p.parent().is_some_and(|d| d.ends_with("_delta_log"))
+    }) {
+        let table = log.parent().unwrap().parent().unwrap().to_path_buf();
+        for line in std::fs::read_to_string(&log).unwrap().lines() {
+            let mut bytes = line.as_bytes().to_vec();
+            let action = simd_json::to_owned_value(&mut bytes).unwrap();
+            if let Some(path) = action.get("add").and_then(|a| a.get("path")) {
+                out.insert(table.join(path.as_str().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// The data files of a Delta lake (its logs' checkpoints are Parquet files too).
+fn delta_data_files(lake: &Path) -> Vec<PathBuf> {
+    files_where(lake, |p| {
+        p.extension().is_some_and(|e| e == "parquet")
+            && !p.components().any(|c| c.as_os_str() == "_delta_log")
+    })
+}
+
+/// Is a data file in the lake that no Delta commit added (written, not committed yet)?
+fn wait_for_an_uncommitted_delta_file(lake: &Path, within: Duration) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        let added = delta_added(lake);
+        if delta_data_files(lake).iter().any(|f| !added.contains(f)) {
+            return true;
+        }
+        if start.elapsed() >= within {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn frozen_mid_commit(format: &'static str) {
     let work = tempfile::tempdir().unwrap();
     let azurite = Azurite::start();
     azurite.create_container("checkpoints");
@@ -735,6 +789,7 @@ fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
             lake.to_str().unwrap(),
         );
         c.owner_id = Some(owner.into());
+        c.lake_format = format;
         let path = c.write(&work.path().join(format!("{owner}.toml")));
         let log = work.path().join(format!("{owner}.log"));
         (Service::start(&path, &env, &log), log)
@@ -749,10 +804,12 @@ fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
     };
 
     let (stale, stale_log) = start("replica-a");
-    assert!(
-        wait_for_a_segment_in_flight(&lake, Duration::from_secs(60)),
-        "replica-a never had a segment in flight"
-    );
+    let in_flight = if format == "delta" {
+        wait_for_an_uncommitted_delta_file(&lake, Duration::from_secs(60))
+    } else {
+        wait_for_a_segment_in_flight(&lake, Duration::from_secs(60))
+    };
+    assert!(in_flight, "replica-a never had a segment in flight");
     signal(stale.pid(), "-STOP");
     let frozen_files = file_states(&lake);
 
@@ -775,11 +832,21 @@ fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
         Duration::from_secs(180),
         || (azurite_checkpoints(&azurite) == want).then_some(()),
     );
-    let committed = file_states(&lake);
-    assert!(
-        frozen_files.keys().any(|f| !committed.contains_key(f)),
-        "replica-b's recovery removed replica-a's uncommitted files"
-    );
+    let mut committed = file_states(&lake);
+    if format == "delta" {
+        // Left in place, and never read: no commit adds them.
+        let added = delta_added(&lake);
+        assert!(
+            frozen_files.keys().any(|f| !added.contains(f)),
+            "replica-a's uncommitted files are not in any commit"
+        );
+        committed.retain(|f, _| added.contains(f));
+    } else {
+        assert!(
+            frozen_files.keys().any(|f| !committed.contains_key(f)),
+            "replica-b's recovery removed replica-a's uncommitted files"
+        );
+    }
 
     // replica-a resumes mid-commit: refused, and it leaves replica-b's files alone.
     signal(stale.pid(), "-CONT");
@@ -804,8 +871,18 @@ fn a_replica_frozen_mid_commit_is_fenced_when_it_resumes() {
         );
     }
     assert_eq!(azurite_checkpoints(&azurite), want);
-    assert_exactly_once(&lake, &cap.file, work.path());
-    assert_matches_the_generator(&lake, &lake, &cap);
+    let rows = committed_rows(&lake, format, work.path());
+    assert_exactly_once(&rows, &cap.file, work.path());
+    assert_matches_the_generator(&rows, &lake, &cap);
+    if format == "delta" {
+        // The frozen replica took back every file it wrote: nothing is left uncommitted.
+        let added = delta_added(&lake);
+        let stray: Vec<_> = delta_data_files(&lake)
+            .into_iter()
+            .filter(|f| !added.contains(f))
+            .collect();
+        assert_eq!(stray, Vec::<PathBuf>::new());
+    }
     assert_no_secret(&stale_log);
 }
 
@@ -868,6 +945,14 @@ fn committed_rows(lake: &Path, format: &str, work: &Path) -> PathBuf {
             t["rows"], t["polars_rows"],
             "{name}: polars reads what deltalake reads"
         );
+        // A log checkpoint every 10 commits, so readers do not replay the whole log.
+        if t["version"].as_u64().unwrap() >= 10 {
+            assert!(
+                t["checkpoints"].as_u64().unwrap() >= 1 && t["last_checkpoint"] == true,
+                "{name}: version {} without a log checkpoint",
+                t["version"]
+            );
+        }
     }
     export
 }
@@ -1024,9 +1109,7 @@ fn sigkills_into_a_delta_lake_lose_and_duplicate_nothing() {
                 .unwrap()
         })
         .sum();
-    let on_disk = files_where(&lake, |p| {
-        p.extension().is_some_and(|e| e == "parquet") && !p.to_string_lossy().contains("_delta_log")
-    });
+    let on_disk = delta_data_files(&lake);
     assert_eq!(on_disk.len(), live, "{out}");
     let rows = committed_rows(&lake, "delta", work.path());
     assert_exactly_once(&rows, &cap.file, work.path());
@@ -1076,6 +1159,8 @@ fn two_compactions_beside_a_running_service_leave_every_row_once() {
         );
     }
     let before = delta_files_per_hour(&lake, work.path());
+    let rows_before = work.path().join("before-compact");
+    delta_export(&lake, &rows_before);
     // The first half spans the first ~12 hours of the day; hours 0-9 see no later event.
     let settled = |hour: &str| {
         hour.starts_with("2026-11-01/") && hour[11..].parse::<u32>().is_ok_and(|h| h <= 9)
@@ -1128,6 +1213,50 @@ fn two_compactions_beside_a_running_service_leave_every_row_once() {
     let rows = committed_rows(&lake, "delta", work.path());
     assert_exactly_once(&rows, &cap.file, work.path());
     assert_matches_the_generator(&rows, &lake, &cap);
+    // The settled hours hold the same rows, value for value, as before the compactions.
+    let settled_rows = |dir: &Path| {
+        format!(
+            "SELECT * FROM read_parquet('{}/table=*/*.parquet', hive_partitioning=true, union_by_name=true) WHERE date = DATE '2026-11-01' AND hour <= 9",
+            dir.display()
+        )
+    };
+    let diff = duckdb(&format!(
+        "SELECT (SELECT count(*) FROM ({b})) AS n, \
+                (SELECT count(*) FROM ({b} EXCEPT ALL {a})) AS lost, \
+                (SELECT count(*) FROM ({a} EXCEPT ALL {b})) AS gained",
+        b = settled_rows(&rows_before),
+        a = settled_rows(&rows)
+    ));
+    assert!(diff[0]["n"].as_deref() != Some("0"), "{diff:?}");
+    assert_eq!(
+        (diff[0]["lost"].as_deref(), diff[0]["gained"].as_deref()),
+        (Some("0"), Some("0")),
+        "{diff:?}"
+    );
+    let compacted = delta_export(&lake, &work.path().join("after-compact"));
+    assert!(
+        compacted
+            .as_object()
+            .unwrap()
+            .iter()
+            .any(|(_, t)| t["operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o.as_str() == Some("OPTIMIZE"))),
+        "no table shows a compaction commit"
+    );
+    let files = |m: &BTreeMap<(String, String), u64>| -> u64 {
+        m.iter()
+            .filter(|((_, h), _)| settled(h))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    eprintln!(
+        "compact: {} files in the settled hours before, {} after",
+        files(&before),
+        files(&after)
+    );
     // Nothing of the compactions is lost by a vacuum that keeps their removed files' retention.
     let (ok, out, err) = aad_tests::run_cli(
         &["vacuum", lake.to_str().unwrap(), "--retention-hours", "1"],
