@@ -5,7 +5,8 @@
   read_lake.py table <dir>      pyarrow.dataset; prints {"rows": n, "files": k} of a hive dir
   read_lake.py delta-export <lake> <dir>   the `deltalake` package reads every Delta table of the
       lake (what its log commits, nothing else) and writes it to <dir>/table=<T>/ as Parquet;
-      prints {table: {rows, polars_rows, version, commits, operations, files_per_hour, txns, checkpoints, last_checkpoint, schema}}
+      prints {table: {rows, polars_rows, version, commits, operations, files_per_hour, txns, checkpoints, last_checkpoint, configuration, partition_columns,
+      schema}}
   read_lake.py azure-create <blob endpoint> <container>
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
   read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
@@ -96,6 +97,8 @@ def main():
                 "operations": [h.get("operation") for h in reversed(history)],
                 "files_per_hour": per_hour,
                 "txns": commits,
+                "configuration": dict(dt.metadata().configuration),
+                "partition_columns": list(dt.metadata().partition_columns),
                 "checkpoints": sum(e.endswith(".checkpoint.parquet") for e in os.listdir(log)),
                 "last_checkpoint": os.path.exists(os.path.join(log, "_last_checkpoint")),
                 "schema": [[f.name, getattr(f.type, "type", str(f.type))] for f in dt.schema().fields],

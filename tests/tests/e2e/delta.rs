@@ -85,6 +85,24 @@ fn convert_writes_delta_tables_that_deltalake_reads_as_the_parquet_lake() {
             "{name}"
         );
         assert_eq!(t["rows"], t["polars_rows"], "{name}");
+        // Partitioned by day and hour; `txn` entries of inputs expire instead of piling up;
+        // statistics declared for the columns that carry them.
+        assert_eq!(
+            t["partition_columns"],
+            simd_json::json!(["date", "hour"]),
+            "{name}"
+        );
+        let conf = &t["configuration"];
+        assert_eq!(
+            conf["delta.setTransactionRetentionDuration"], "interval 30 days",
+            "{name}"
+        );
+        assert_eq!(conf["delta.checkpointInterval"], "10", "{name}");
+        let stats = conf["delta.dataSkippingStatsColumns"].as_str().unwrap();
+        assert!(
+            stats.split(',').any(|c| c == "TimeGenerated"),
+            "{name}: {stats}"
+        );
         // One commit creates the table; then one per input that had rows for it.
         let ops: Vec<&str> = t["operations"]
             .as_array()
