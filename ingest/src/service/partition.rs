@@ -618,6 +618,11 @@ impl Pipeline<'_> {
                     // A stopping service does not wait forever: the events stay after the
                     // checkpoint and are read again at the next start.
                     if *stop.borrow() && backoff >= shared.max_backoff {
+                        // Read again at the next start, by whichever owner: what this writer
+                        // stored of the segment goes now rather than waiting for its recovery.
+                        if let Err(u) = self.undo(&segment) {
+                            tracing::warn!(partition = %self.partition, error = %format!("{u:#}"), "undoing a segment given up while stopping failed; the next owner's recovery removes it");
+                        }
                         return Err(e.context("giving up on a segment while stopping"));
                     }
                     let held_for = segment
@@ -773,12 +778,7 @@ impl Pipeline<'_> {
         {
             Ok(()) => {}
             Err(Fenced::Lost) => {
-                for d in &plan.destinations {
-                    on_rayon(|| {
-                        d.destination
-                            .undo(&self.source, segment.first, segment.last)
-                    })?;
-                }
+                self.undo(segment)?;
                 return Err(CommitError::Lost);
             }
             Err(Fenced::Store(e)) => return Err(CommitError::Failed(anyhow::anyhow!("{e}"))),

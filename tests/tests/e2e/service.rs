@@ -72,8 +72,13 @@ fn assert_matches_the_generator(lake: &Path, dead_letters: &Path, cap: &Capture)
             cap.report.invalid_messages,
             cap.report.invalid_messages
         ),
-        "rows and dead letters against the generator's report {:?}",
-        cap.report
+        "rows and dead letters against the generator's report {:?}; dead letters per file: {:?}",
+        cap.report,
+        duckdb(&format!(
+            "SELECT regexp_extract(filename, '[^/]+$') AS file, list(sequence) AS sequences \
+             FROM read_json('{}/_deadletter/*.ndjson', format='newline_delimited', filename=true) GROUP BY ALL",
+            dead_letters.display()
+        ))
     );
 }
 
@@ -814,7 +819,7 @@ fn frozen_mid_commit(format: &'static str) {
     let frozen_files = file_states(&lake);
 
     // replica-b takes every partition once replica-a's ownerships expire, and commits all.
-    let (fresh, _) = start("replica-b");
+    let (fresh, fresh_log) = start("replica-b");
     wait_for(
         "replica-b owns every partition",
         Duration::from_secs(120),
@@ -871,6 +876,8 @@ fn frozen_mid_commit(format: &'static str) {
         );
     }
     assert_eq!(azurite_checkpoints(&azurite), want);
+    keep_log(&stale_log);
+    keep_log(&fresh_log);
     let rows = committed_rows(&lake, format, work.path());
     assert_exactly_once(&rows, &cap.file, work.path());
     assert_matches_the_generator(&rows, &lake, &cap);
