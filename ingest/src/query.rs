@@ -400,6 +400,7 @@ pub fn run(args: &QueryArgs) -> Result<()> {
         format!("query {name:?} needs --lake <dir or URL> (or --kql for the Log Analytics twin)")
     })?;
     let lake = Lake::parse(lake)?;
+    refuse_a_delta_lake(&lake)?;
     let sql = render(query, &lake, &args.inputs)?;
     for t in missing_tables(query, &lake) {
         eprintln!(
@@ -411,9 +412,45 @@ pub fn run(args: &QueryArgs) -> Result<()> {
     Ok(())
 }
 
+/// The shipped SQL reads the Parquet layout (`table=<T>/…`). A local lake written with
+/// `format = "delta"` holds `<T>/_delta_log/` instead, and globbing its files would also count
+/// files no commit took: say so rather than print a query that finds nothing.
+fn refuse_a_delta_lake(lake: &Lake) -> Result<()> {
+    let Lake::Local(dir) = lake else {
+        return Ok(());
+    };
+    let delta = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find(|e| e.path().join("_delta_log").is_dir());
+    if let Some(table) = delta {
+        bail!(
+            "--lake {dir:?} holds Delta tables (format = \"delta\"); the shipped queries read the Parquet layout (table=<T>/). Read a Delta table through its log, e.g. DuckDB's `SELECT * FROM delta_scan('{}')`",
+            table.path().display()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delta_lake_is_refused_with_how_to_read_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::parse(dir.path().to_str().unwrap()).unwrap();
+        refuse_a_delta_lake(&lake).unwrap();
+        std::fs::create_dir_all(dir.path().join("SigninLogs/_delta_log")).unwrap();
+        let e = refuse_a_delta_lake(&lake).unwrap_err().to_string();
+        assert!(
+            e.contains("holds Delta tables")
+                && e.contains("delta_scan(")
+                && e.contains("SigninLogs"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn every_query_has_its_placeholders_and_no_other() {
