@@ -10,6 +10,7 @@ use arrow_array::Array;
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 
+use super::now_ms;
 use super::table::{all_tables, DeltaTables};
 
 /// What `vacuum` did to one table.
@@ -58,7 +59,7 @@ pub fn vacuum(
     dry_run: bool,
 ) -> Result<Vec<VacuumReport>> {
     let mut reports = Vec::new();
-    let now = chrono_now();
+    let now = now_ms();
     for table in all_tables() {
         let Some(snapshot) = tables.snapshot(table)? else {
             continue;
@@ -134,10 +135,6 @@ fn recently_removed(
         }
     }
     Ok(out)
-}
-
-fn chrono_now() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// `aad-ingest vacuum`.
@@ -260,7 +257,7 @@ pub fn compact(
     use delta_kernel::committer::FileSystemCommitter;
     use delta_kernel::transaction::{CommitResult, UpdateTableOperation};
 
-    let now_hour = chrono_now().div_euclid(3_600_000);
+    let now_hour = now_ms().div_euclid(3_600_000);
     let min_age_hours = (opts.min_age.as_secs() / 3600) as i64;
     let mut reports = Vec::new();
     for table in all_tables() {

@@ -188,6 +188,11 @@ impl DeltaDestination {
     }
 }
 
+/// Now, in milliseconds since the epoch (Delta's `modificationTime`, file ages).
+pub(crate) fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// Stage an `add` action per file (its partition values, size and statistics) in `txn`.
 pub fn stage_adds(
     txn: &mut delta_kernel::transaction::Transaction,
@@ -196,7 +201,7 @@ pub fn stage_adds(
     files: &[WrittenFile],
 ) -> Result<()> {
     let state = txn.write_state()?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let now = now_ms();
     for f in files {
         let context = state
             .write_context_builder()
