@@ -36,6 +36,7 @@ from urllib.parse import urlparse
 import yaml
 
 # The contract between the program and its deployment files (issue 10).
+APP = "aad-ingest"  # the name of the service's Deployment, Service, ServiceMonitor, ScaledObject
 BINARY = "/usr/local/bin/aad-ingest"
 CONFIG_PATH = "/etc/aad-ingest/run.toml"
 PORT = 9464
@@ -150,17 +151,22 @@ class Exposition:
                     continue
                 labels = set(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=\"", m.group(3) or ""))
                 self.samples.setdefault(m.group(1), set()).update(labels)
-        # Series names each family may have (OpenMetrics types counters without `_total`).
+        # Series name -> the kind rate() cares about. OpenMetrics names a counter family without
+        # its `_total`; a histogram's or summary's _bucket/_sum/_count series are counters.
         self.series_kind = {}
         for family, kind in self.types.items():
-            suffixes = {
-                "counter": ["", "_total", "_created"],
-                "histogram": ["_bucket", "_sum", "_count", "_created"],
-                "summary": ["", "_sum", "_count", "_created"],
-            }.get(kind, [""])
-            for suffix in suffixes:
-                name = family + suffix if not (kind == "counter" and family.endswith("_total") and suffix == "_total") else family
-                self.series_kind[name] = "counter" if kind == "counter" or suffix in ("_bucket", "_sum", "_count") and kind in ("histogram", "summary") else kind
+            if kind == "counter":
+                base = family.removesuffix("_total")
+                for name in (base + "_total", base + "_created"):
+                    self.series_kind[name] = "counter"
+            elif kind in ("histogram", "summary"):
+                self.series_kind[family + "_created"] = "counter"
+                for suffix in ("_bucket", "_sum", "_count") if kind == "histogram" else ("_sum", "_count"):
+                    self.series_kind[family + suffix] = "counter"
+                if kind == "summary":
+                    self.series_kind[family] = "summary"
+            else:
+                self.series_kind[family] = kind
         for name in self.samples:
             self.series_kind.setdefault(name, "untyped")
 
@@ -376,29 +382,47 @@ def kube(deploy):
     return docs
 
 
-def one(docs, kind, problems, where):
-    found = docs.get(kind, [])
+def named(docs, kind, name, problems, where):
+    """(path, document) of the `kind` called `name` (other files, such as a backfill Job's, may
+    sit beside the service's own)."""
+    found = [(p, d) for p, d in docs.get(kind, []) if d["metadata"].get("name") == name]
     if len(found) != 1:
-        problems.add(where, f"expected one {kind}, found {len(found)}")
+        problems.add(where, f"expected one {kind} named {name!r}, found {len(found)}")
         return None, {}
     return found[0]
 
 
+def pod_templates(doc):
+    """The pod specs of a workload of any kind."""
+    spec = doc.get("spec", {})
+    if doc["kind"] == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    template = spec.get("template", {}).get("spec")
+    return [template] if template else []
+
+
 def check_kubernetes(deploy, problems):
-    """Returns (run.toml text of the ConfigMap, its parsed config, the Deployment's plain env)."""
+    """Returns (run.toml text of the ConfigMap, its parsed config, the Deployment's plain env,
+    the Deployment)."""
     where = deploy / "kubernetes"
     docs = kube(deploy)
-    dpath, dep = one(docs, "Deployment", problems, where)
-    cpath, cm = one(docs, "ConfigMap", problems, where)
-    spath, svc = one(docs, "Service", problems, where)
-    mpath, mon = one(docs, "ServiceMonitor", problems, where)
-    if not dep or not cm:
+    # Every container that runs the program runs it from the image's path.
+    for path, doc in [x for kind in docs.values() for x in kind]:
+        for pod in pod_templates(doc):
+            for c in pod.get("containers", []) + pod.get("initContainers", []):
+                argv = c.get("command", []) + c.get("args", [])
+                if argv and Path(argv[0]).name == "aad-ingest" and argv[0] != BINARY:
+                    problems.add(path, f"container {c.get('name')!r} runs {argv[0]} instead of {BINARY}")
+    dpath, dep = named(docs, "Deployment", APP, problems, where)
+    spath, svc = named(docs, "Service", APP, problems, where)
+    mpath, mon = named(docs, "ServiceMonitor", APP, problems, where)
+    if not dep:
         return None, {}, {}, dep
     if "replicas" in dep["spec"]:
         problems.add(dpath, "sets spec.replicas, which an apply would reset under KEDA: leave it out")
     pod = dep["spec"]["template"]["spec"]
     pod_labels = dep["spec"]["template"]["metadata"].get("labels", {})
-    containers = [c for c in pod["containers"] if c.get("name") == "aad-ingest"] or pod["containers"][:1]
+    containers = [c for c in pod["containers"] if c.get("name") == APP] or pod["containers"][:1]
     c = containers[0]
     check_argv(c.get("command", []) + c.get("args", []), f"{dpath} command+args", problems)
     ports = [p for p in c.get("ports", []) if p.get("name") == PORT_NAME]
@@ -412,17 +436,19 @@ def check_kubernetes(deploy, problems):
                 problems.add(dpath, f"{probe} must GET {want} on port {PORT_NAME}, has {get}")
     if not pod.get("securityContext", {}).get("runAsNonRoot") and not c.get("securityContext", {}).get("runAsNonRoot"):
         problems.add(dpath, "needs runAsNonRoot")
-    # The config file reaches CONFIG_PATH from the ConfigMap's run.toml key.
-    cm_name = cm["metadata"]["name"]
+    # The config file reaches CONFIG_PATH from a ConfigMap's run.toml key.
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
-    mounted = False
+    cm_name = None
     for m in c.get("volumeMounts", []):
-        v = volumes.get(m["name"], {})
-        if v.get("configMap", {}).get("name") == cm_name:
-            items = {i["key"]: i["path"] for i in v["configMap"].get("items", [])}
-            mounted |= f"{m['mountPath'].rstrip('/')}/{items.get(CONFIGMAP_KEY, CONFIGMAP_KEY)}" == CONFIG_PATH
-    if not mounted:
-        problems.add(dpath, f"does not mount ConfigMap {cm_name}'s {CONFIGMAP_KEY} at {CONFIG_PATH}")
+        v = volumes.get(m["name"], {}).get("configMap")
+        if v:
+            items = {i["key"]: i["path"] for i in v.get("items", [])}
+            if f"{m['mountPath'].rstrip('/')}/{items.get(CONFIGMAP_KEY, CONFIGMAP_KEY)}" == CONFIG_PATH:
+                cm_name = v["name"]
+    if cm_name is None:
+        problems.add(dpath, f"does not mount a ConfigMap's {CONFIGMAP_KEY} at {CONFIG_PATH}")
+        return None, {}, {}, dep
+    cpath, cm = named(docs, "ConfigMap", cm_name, problems, where)
     text = cm.get("data", {}).get(CONFIGMAP_KEY)
     config = {}
     if text is None:
@@ -454,7 +480,7 @@ def check_kubernetes(deploy, problems):
 
 def check_keda(deploy, config, env, dep, problems):
     docs = kube(deploy)
-    spath, so = one(docs, "ScaledObject", problems, deploy / "kubernetes")
+    spath, so = named(docs, "ScaledObject", APP, problems, deploy / "kubernetes")
     if not so:
         return []
     auths = {d["metadata"]["name"] for _, d in docs.get("TriggerAuthentication", [])}
@@ -513,7 +539,7 @@ def check_run_example(repo, problems):
     return path
 
 
-def queries(deploy, problems):
+def queries(deploy):
     """(where, PromQL) of the dashboard and the alert rules."""
     out = []
     dash_path = deploy / "grafana" / "aad-ingest.json"
@@ -600,12 +626,15 @@ def check_binary(binary, repo, config_text, env, problems):
     for sub in SUBCOMMANDS:
         if sub not in commands:
             problems.add(f"{binary} --help", f"lists no `{sub}` subcommand (has {sorted(commands)})")
-    m = re.search(r"--log-format[^\n]*(?:\n(?!\s*-)[^\n]*)*", top.stdout)
+    # The option's block runs to the next option line ("-h, --help", "--x"); its values are
+    # "[possible values: a, b]" (short help) or "- a: …" lines (long help of a documented enum).
+    m = re.search(r"--log-format\b[^\n]*(?:\n(?!\s*-[-\w])[^\n]*)*", top.stdout)
     if not m:
         problems.add(f"{binary} --help", "offers no --log-format")
     else:
-        values = re.search(r"\[possible values: ([^\]]+)\]", m.group(0))
-        offered = {v.strip() for v in values.group(1).split(",")} if values else set()
+        inline = re.search(r"\[possible values: ([^\]]+)\]", m.group(0))
+        offered = ({v.strip() for v in inline.group(1).split(",")} if inline
+                   else set(re.findall(r"(?m)^\s*- ([\w-]+)", m.group(0))))
         if offered != LOG_FORMATS:
             problems.add(f"{binary} --help", f"--log-format offers {sorted(offered)}, the files use {sorted(LOG_FORMATS)}")
     for sub in SUBCOMMANDS:
@@ -642,7 +671,7 @@ def check(repo, exposition=None, binary=None, cargo=True, promql_rules_out=None)
     check_systemd(deploy, problems)
     check_dockerfile(deploy, repo, problems, cargo)
     config_text, config, env, dep = check_kubernetes(deploy, problems)
-    refs = queries(deploy, problems)
+    refs = queries(deploy)
     refs += check_keda(deploy, config, env, dep, problems)
     check_run_example(repo, problems)
     if promql_rules_out:

@@ -145,7 +145,7 @@ class Files(unittest.TestCase):
         ("config/deploy/kubernetes/deployment.yaml", "path: /readyz", "path: /ready",
          "readinessProbe must GET /readyz on port metrics"),
         ("config/deploy/kubernetes/deployment.yaml", "mountPath: /etc/aad-ingest\n", "mountPath: /etc/aad\n",
-         "does not mount ConfigMap aad-ingest-config's run.toml at /etc/aad-ingest/run.toml"),
+         "does not mount a ConfigMap's run.toml at /etc/aad-ingest/run.toml"),
         ("config/deploy/kubernetes/deployment.yaml", "spec:\n  selector:", "spec:\n  replicas: 2\n  selector:",
          "sets spec.replicas"),
         ("config/deploy/kubernetes/configmap.yaml", 'listen = "0.0.0.0:9464"', 'listen = "127.0.0.1:9464"',
@@ -187,6 +187,40 @@ class Files(unittest.TestCase):
                 finally:
                     repo.close()
                 self.assertTrue(any(expected in p for p in problems), f"{expected!r} not in {problems}")
+
+    def test_other_workloads_beside_the_service_are_allowed_but_run_the_images_binary(self):
+        job = textwrap.dedent("""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: aad-ingest-other
+            data:
+              run.toml: ""
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: aad-ingest-other
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                    - name: other
+                      image: aad-ingest:0.1.0
+                      command: ["/usr/local/bin/aad-ingest"]
+                      args: ["convert", "--out", "az://lake/entra"]
+            """)
+        repo = Repo()
+        try:
+            path = repo.dir / "config" / "deploy" / "kubernetes" / "other-job.yaml"
+            path.write_text(job)
+            self.assertEqual(repo.problems(), [])
+            path.write_text(job.replace('["/usr/local/bin/aad-ingest"]', '["/aad-ingest"]'))
+            self.assertEqual([p.split("kubernetes/", 1)[1] for p in repo.problems()],
+                             ["other-job.yaml: container 'other' runs /aad-ingest instead of /usr/local/bin/aad-ingest"])
+        finally:
+            repo.close()
 
     def test_a_mixed_case_config_namespace_matches_its_lower_cased_trigger(self):
         repo = Repo()
@@ -269,6 +303,19 @@ class Binary(unittest.TestCase):
     def test_other_log_formats_are_refused(self):
         binary, _ = self.fake(top=self.TOP.replace("auto, text, json", "text, json"))
         self.assertTrue(any("--log-format offers ['json', 'text']" in p for p in self.problems(binary)))
+
+    def test_the_long_help_list_of_documented_values_is_read(self):
+        long = self.TOP.replace("""                  [default: auto]
+                  [possible values: auto, text, json]
+""", """                  Possible values:
+                  - auto: Text on a terminal, JSON lines otherwise
+                  - text: Human text
+                  - json: JSON lines
+""")
+        binary, _ = self.fake(top=long)
+        self.assertEqual(self.problems(binary), [])
+        binary, _ = self.fake(top=long.replace("                  - json: JSON lines\n", ""))
+        self.assertTrue(any("--log-format offers ['auto', 'text']" in p for p in self.problems(binary)))
 
     def test_a_missing_subcommand_is_refused(self):
         binary, _ = self.fake(top=self.TOP.replace("  status        Each partition's owner, checkpoint and lag\n", ""))
