@@ -568,6 +568,36 @@ def queries(deploy):
     return out
 
 
+GRAFANA_BUILTINS = {"__rate_interval", "__range", "__interval", "__interval_ms", "__range_s"}
+
+
+def check_dashboard(deploy, problems):
+    """Panels have unique ids and refIds, fit the 24-column grid without overlapping, and use
+    only variables the dashboard defines."""
+    path = deploy / "grafana" / "aad-ingest.json"
+    dash = json.loads(path.read_text())
+    defined = {v["name"] for v in dash.get("templating", {}).get("list", [])} | GRAFANA_BUILTINS
+    panels = dash["panels"]
+    ids = [p["id"] for p in panels]
+    if len(ids) != len(set(ids)):
+        problems.add(path, f"panel ids repeat: {sorted(i for i in ids if ids.count(i) > 1)}")
+    boxes = []
+    for p in panels:
+        g = p["gridPos"]
+        if g["x"] < 0 or g["x"] + g["w"] > 24:
+            problems.add(path, f"panel {p['title']!r} is outside the 24-column grid: {g}")
+        for title, o in boxes:
+            if g["x"] < o["x"] + o["w"] and o["x"] < g["x"] + g["w"] and g["y"] < o["y"] + o["h"] and o["y"] < g["y"] + g["h"]:
+                problems.add(path, f"panels {title!r} and {p['title']!r} overlap")
+        boxes.append((p["title"], g))
+        refs = [t["refId"] for t in p.get("targets", [])]
+        if len(refs) != len(set(refs)):
+            problems.add(path, f"panel {p['title']!r} repeats a refId")
+    used = set(re.findall(r"\$\{?(\w+)", json.dumps({k: v for k, v in dash.items() if k != "templating"})))
+    for name in sorted(used - defined):
+        problems.add(path, f"uses ${name}, which the dashboard does not define")
+
+
 def recorded_names(deploy):
     rules = yaml.safe_load((deploy / "prometheus" / "aad-ingest.rules.yml").read_text())
     return {r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r}
@@ -671,6 +701,7 @@ def check(repo, exposition=None, binary=None, cargo=True, promql_rules_out=None)
     check_systemd(deploy, problems)
     check_dockerfile(deploy, repo, problems, cargo)
     config_text, config, env, dep = check_kubernetes(deploy, problems)
+    check_dashboard(deploy, problems)
     refs = queries(deploy)
     refs += check_keda(deploy, config, env, dep, problems)
     check_run_example(repo, problems)

@@ -174,6 +174,10 @@ class Files(unittest.TestCase):
          "azure-eventhub trigger keys KEDA does not read: ['checkpointStrategyy']"),
         ("config/deploy/kubernetes/configmap.yaml", 'store = "az://eventhub-checkpoints"', 'store = "az://eventhub-checkpoints/entra"',
          "must be az://<container> with no path"),
+        ("config/deploy/grafana/aad-ingest.json", '"x": 4,\n        "y": 1,', '"x": 2,\n        "y": 1,',
+         "panels 'Replicas ready' and 'Partitions owned' overlap"),
+        ("config/deploy/grafana/aad-ingest.json", 'job=~\\"$job\\"', 'job=~\\"$jobs\\"',
+         "uses $jobs, which the dashboard does not define"),
         ("config/run.example.toml", "[checkpoint]\n", '[checkpoint]\nowner_id = "aad-ingest-0"\n',
          "run.example.toml: sets checkpoint.owner_id"),
     ]
