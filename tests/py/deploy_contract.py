@@ -2,7 +2,7 @@
 port, probe paths, metric names, and the KEDA trigger's checkpoint names.
 
   deploy_contract.py [--repo DIR] [--exposition FILE] [--binary PATH] [--no-cargo]
-                     [--promql-rules-out FILE]
+                     [--promql-rules-out FILE] [--prometheus URL]
 
   --repo DIR           the repository root (default: this file's repository); its config/deploy/
                        and config/run.example.toml are checked
@@ -16,6 +16,9 @@ port, probe paths, metric names, and the KEDA trigger's checkpoint names.
                        (`cargo metadata --offline`)
   --promql-rules-out F write every dashboard query as a recording rule to F (Grafana variables
                        filled in), so `promtool check rules F` parses them
+  --prometheus URL     run every dashboard, rule and trigger query on this Prometheus server's
+                       HTTP API (one that scrapes the service): a refused query is a problem;
+                       prints how many returned series
 
 Prints one line per problem ("file: what is wrong") and exits 1 if there is any, else prints a
 summary and exits 0. Without --exposition and --binary only the files are compared with each
@@ -30,6 +33,9 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -627,17 +633,42 @@ def check_metrics(refs, exposition, recorded, problems):
             problems.add(where, f"label {label!r} is on none of {sorted(names)}")
 
 
+def filled(expr):
+    """A dashboard query with Grafana's variables filled in as Grafana would (all jobs)."""
+    return (expr.replace("$__rate_interval", "1m").replace("$__range", "1h")
+            .replace("$__interval", "15s").replace('"$job"', '".+"'))
+
+
 def dashboard_rules(refs, path):
     """The dashboard's queries as recording rules, Grafana's variables filled in."""
     rules = []
     for i, (where, expr) in enumerate(refs):
         if "grafana" not in str(where):
             continue
-        filled = (expr.replace("$__rate_interval", "2m").replace("$__range", "1h")
-                  .replace("$__interval", "1m").replace('"$job"', '".+"'))
-        rules.append({"record": f"dashboard:query_{i}", "expr": filled})
+        rules.append({"record": f"dashboard:query_{i}", "expr": filled(expr)})
     Path(path).write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, sort_keys=False))
     return len(rules)
+
+
+def evaluate(refs, prometheus, problems):
+    """Run every query on a Prometheus server's HTTP API; returns {where + expr: series count}.
+    A query the server refuses is a problem; an empty answer is not (no dead letter yet)."""
+    answers = {}
+    for where, expr in refs:
+        url = f"{prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": filled(expr)})
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                body = json.load(r)
+        except urllib.error.HTTPError as e:
+            body = json.load(e)
+        except urllib.error.URLError as e:
+            problems.add(prometheus, f"cannot query Prometheus: {e.reason}")
+            return answers
+        if body.get("status") != "success":
+            problems.add(where, f"Prometheus refuses {filled(expr)!r}: {body.get('error')}")
+            continue
+        answers[(where, expr)] = len(body["data"]["result"])
+    return answers
 
 
 # --- the binary --------------------------------------------------------------------------------
@@ -694,7 +725,7 @@ def check_binary(binary, repo, config_text, env, problems):
                 problems.add(f"{binary} check-config", f"refuses {name}: {(r.stderr or r.stdout).strip()[:500]}")
 
 
-def check(repo, exposition=None, binary=None, cargo=True, promql_rules_out=None):
+def check(repo, exposition=None, binary=None, cargo=True, promql_rules_out=None, prometheus=None):
     repo = Path(repo)
     deploy = repo / "config" / "deploy"
     problems = Problems()
@@ -711,6 +742,9 @@ def check(repo, exposition=None, binary=None, cargo=True, promql_rules_out=None)
         check_metrics(refs, Exposition(exposition), recorded_names(deploy), problems)
     if binary is not None:
         check_binary(binary, repo, config_text, env, problems)
+    if prometheus is not None:
+        answered = evaluate(refs, prometheus, problems)
+        print(f"{sum(1 for n in answered.values() if n)} of {len(refs)} queries returned series from {prometheus}")
     names = set()
     for _, expr in refs:
         names |= metric_names(expr)
@@ -724,9 +758,10 @@ def main():
     p.add_argument("--binary")
     p.add_argument("--no-cargo", action="store_true")
     p.add_argument("--promql-rules-out")
+    p.add_argument("--prometheus")
     a = p.parse_args()
     text = a.exposition.read_text() if a.exposition else None
-    problems, names = check(a.repo, text, a.binary, not a.no_cargo, a.promql_rules_out)
+    problems, names = check(a.repo, text, a.binary, not a.no_cargo, a.promql_rules_out, a.prometheus)
     for line in problems:
         print(line)
     if problems:

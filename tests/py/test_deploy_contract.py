@@ -4,13 +4,19 @@ the files and the program is reported, naming the file and the fact.
 
   python -m unittest tests/py/test_deploy_contract.py
 """
+import json
 import re
 import shutil
+import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -330,6 +336,92 @@ class Binary(unittest.TestCase):
         problems = self.problems(binary)
         self.assertTrue(any("refuses config/run.example.toml" in p for p in problems), problems)
         self.assertTrue(any("refuses kubernetes/configmap.yaml run.toml" in p for p in problems), problems)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealPrometheus(unittest.TestCase):
+    """Debian's Prometheus scrapes the contract sample; every dashboard, rule and trigger query
+    runs on it, and the main panels return the sample's series."""
+
+    @classmethod
+    def setUpClass(cls):
+        prometheus = shutil.which("prometheus")
+        if prometheus is None:
+            raise AssertionError("prometheus is not installed (Debian package prometheus; scripts/check-deploy installs it)")
+        cls.tmp = Path(tempfile.mkdtemp(prefix="deploy-prometheus-"))
+        shutil.copy(Path(__file__).resolve().parent / "fixtures" / "deploy-metrics.prom", cls.tmp / "metrics")
+        web, api = free_port(), free_port()
+        cls.procs = [subprocess.Popen([sys.executable, "-m", "http.server", str(web), "--bind", "127.0.0.1",
+                                       "--directory", str(cls.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        (cls.tmp / "prometheus.yml").write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": [{"job_name": "aad-ingest", "metrics_path": "/metrics",
+                                "static_configs": [{"targets": [f"127.0.0.1:{web}"]}]}]}))
+        cls.procs.append(subprocess.Popen(
+            [prometheus, f"--config.file={cls.tmp / 'prometheus.yml'}", f"--storage.tsdb.path={cls.tmp / 'data'}",
+             f"--web.listen-address=127.0.0.1:{api}"], stdout=subprocess.DEVNULL, stderr=cls.log()))
+        cls.url = f"http://127.0.0.1:{api}"
+        # rate() needs two samples in its window: wait for three scrapes.
+        deadline = time.monotonic() + 120
+        while cls.query("count_over_time(aad_ingest_ready[1m])") < [3]:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in cls.procs):
+                cls.tearDownClass()
+                raise AssertionError(f"Prometheus did not scrape the sample; its log: {(cls.tmp / 'prometheus.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+
+    @classmethod
+    def log(cls):
+        cls.log_file = open(cls.tmp / "prometheus.log", "w")
+        return cls.log_file
+
+    @classmethod
+    def query(cls, q):
+        try:
+            with urllib.request.urlopen(f"{cls.url}/api/v1/query?" + urllib.parse.urlencode({"query": q}), timeout=10) as r:
+                return [float(x["value"][1]) for x in json.load(r)["data"]["result"]]
+        except OSError:
+            return []
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in cls.procs:
+            p.terminate()
+            p.wait()
+        cls.log_file.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_every_query_runs_and_the_main_panels_show_the_sample(self):
+        problems = deploy_contract.Problems()
+        refs = deploy_contract.queries(REPO / "config" / "deploy")
+        answers = deploy_contract.evaluate(refs, self.url, problems)
+        self.assertEqual(problems, [])
+        self.assertEqual(len(answers), len(refs))
+        by_title = {}
+        for (where, _), n in answers.items():
+            by_title.setdefault(where.split("panel ", 1)[-1], []).append(n)
+        self.assertEqual(by_title["'Lag per partition (time)'"], [2])  # partitions 0 and 1
+        self.assertEqual(by_title["'Bytes in per partition'"], [2])
+        self.assertEqual(by_title["'Rows written per table and destination'"], [2])
+        self.assertEqual(by_title["'Requests by status'"], [2])
+        self.assertEqual(by_title["'Request latency'"], [1, 1, 1])  # p50, p95, p99 of sentinel
+        self.assertEqual(by_title["'Destinations up'"], [2])
+        self.assertEqual(by_title["'Partitions owned'"], [1])
+        self.assertEqual(self.query("sum(aad_ingest_partitions_owned)"), [2])
+        # The sample is healthy: no alert's expression has a result.
+        for where, n in answers.items():
+            if "rules.yml" in str(where[0]):
+                self.assertEqual(n, 0, where)
+
+    def test_a_query_prometheus_refuses_is_a_problem(self):
+        problems = deploy_contract.Problems()
+        deploy_contract.evaluate([("here", "sum by (x) (rate(aad_ingest_ready))")], self.url, problems)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("here: Prometheus refuses", problems[0])
 
 
 class PromQL(unittest.TestCase):
