@@ -242,8 +242,7 @@ def check_argv(argv, where, problems, subcommand="run"):
     if not argv or argv[0] != BINARY:
         problems.add(where, f"runs {argv[:1]} instead of {BINARY}")
         return None
-    log_format, i, args = None, 1, argv[1:]
-    rest = []
+    log_format, args, rest = None, argv[1:], []
     while args:
         a = args.pop(0)
         if a == "--log-format" and args:
@@ -293,7 +292,6 @@ def check_systemd(deploy, problems):
             problems.add(path, f"needs {key}={want}")
     if not get("StateDirectory"):
         problems.add(path, "needs a StateDirectory=")
-    return path
 
 
 def check_dockerfile(deploy, repo, problems, cargo):
@@ -326,14 +324,14 @@ def check_dockerfile(deploy, repo, problems, cargo):
     if not arg_lines:
         problems.add(path, "needs `ARG RUST_VERSION=…` before the first FROM")
         return
-    have = version_tuple(arg_lines[0].split("=", 1)[1])
+    rust = arg_lines[0].split("=", 1)[1]
     workspace = tomllib.loads((repo / "Cargo.toml").read_text())["workspace"]["package"]["rust-version"]
-    if have < version_tuple(workspace):
-        problems.add(path, f"RUST_VERSION {arg_lines[0]} is below the workspace's rust-version {workspace}")
+    if version_tuple(rust) < version_tuple(workspace):
+        problems.add(path, f"RUST_VERSION {rust} is below the workspace's rust-version {workspace}")
     if cargo:
         name, need = locked_rust_version(repo)
-        if need and have < version_tuple(need):
-            problems.add(path, f"RUST_VERSION {arg_lines[0]} is below {name}'s rust-version {need}")
+        if need and version_tuple(rust) < version_tuple(need):
+            problems.add(path, f"RUST_VERSION {rust} is below {name}'s rust-version {need}")
 
 
 def dockerfile_preamble(path):
@@ -351,7 +349,9 @@ def dockerfile_preamble(path):
 
 
 def version_tuple(v):
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3]) + (0,) * (3 - len(re.findall(r"\d+", v)[:3]))
+    """Version text as (major, minor, patch): 1.88 and 1.88.0 compare equal."""
+    parts = [int(x) for x in re.findall(r"\d+", v)[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 def locked_rust_version(repo):

@@ -143,7 +143,7 @@ class Files(unittest.TestCase):
         ("config/deploy/Dockerfile", "EXPOSE 9464", "EXPOSE 8080", "does not EXPOSE 9464"),
         ("config/deploy/Dockerfile", "USER 65532:65532", "USER root", "must set a non-root USER"),
         ("config/deploy/Dockerfile", "ARG RUST_VERSION=1.90", "ARG RUST_VERSION=1.87",
-         "RUST_VERSION RUST_VERSION=1.87 is below the workspace's rust-version 1.88"),
+         "RUST_VERSION 1.87 is below the workspace's rust-version 1.88"),
         ("config/deploy/kubernetes/deployment.yaml", '"--log-format", "json", ', "",
          "`run` without --log-format"),
         ("config/deploy/kubernetes/deployment.yaml", "containerPort: 9464", "containerPort: 9465",
@@ -197,6 +197,24 @@ class Files(unittest.TestCase):
                 finally:
                     repo.close()
                 self.assertTrue(any(expected in p for p in problems), f"{expected!r} not in {problems}")
+
+    def test_the_docker_toolchain_must_build_every_locked_dependency(self):
+        name, need = deploy_contract.locked_rust_version(REPO)  # cargo metadata --offline
+        workspace = "1.88"
+        repo = Repo()
+        try:
+            # cargo metadata reads the workspace: its lock file and members, linked into the copy.
+            for part in ("Cargo.lock", "schemas", "ingest", "benches", "tests", "vendor"):
+                (repo.dir / part).symlink_to(REPO / part)
+            repo.edit("config/deploy/Dockerfile", "ARG RUST_VERSION=1.90", f"ARG RUST_VERSION={workspace}")
+            problems, _ = deploy_contract.check(repo.dir, None, None, cargo=True)
+        finally:
+            repo.close()
+        if deploy_contract.version_tuple(need) > deploy_contract.version_tuple(workspace):
+            self.assertEqual(len(problems), 1, problems)
+            self.assertIn(f"RUST_VERSION {workspace} is below {name}'s rust-version {need}", problems[0])
+        else:
+            self.assertEqual(problems, [])
 
     def test_other_workloads_beside_the_service_are_allowed_but_run_the_images_binary(self):
         job = textwrap.dedent("""\
