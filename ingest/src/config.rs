@@ -6,14 +6,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::destination::loganalytics::MAX_REQUEST_BYTES;
 use crate::sink::parquet::{DEFAULT_FILE_MIB, DEFAULT_ZSTD_LEVEL};
 
 /// The whole file. `run` needs `[source]` and `[checkpoint]`; `convert -c` reads the same file
 /// for its destinations and ignores them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     #[serde(default)]
@@ -37,7 +37,7 @@ pub struct RunConfig {
 }
 
 /// One `[[destination]]`: where rows go, and which.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum DestinationConfig {
     Lake(LakeDestinationConfig),
@@ -60,7 +60,7 @@ impl DestinationConfig {
 }
 
 /// A lake destination: the keys of `[lake]` (segment settings live in `[service]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LakeDestinationConfig {
     pub name: String,
@@ -79,7 +79,7 @@ pub struct LakeDestinationConfig {
 }
 
 /// A Log Analytics workspace through the Logs Ingestion API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogAnalyticsConfig {
     pub name: String,
@@ -110,7 +110,7 @@ pub struct LogAnalyticsConfig {
 }
 
 /// Which tables a destination receives, and which of their rows.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// Log Analytics table names; `"*"` for every table.
@@ -126,21 +126,21 @@ pub struct RouteConfig {
     pub dcr_immutable_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
     /// A local directory or an object-store URL.
     pub out: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     pub eventhubs: EventHubsConfig,
 }
 
 /// Where events come from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventHubsConfig {
     /// `<name>.servicebus.windows.net`. Taken from the connection string when that is the
@@ -173,7 +173,7 @@ pub struct EventHubsConfig {
 }
 
 /// How to authenticate to Event Hubs. Secrets come from the environment variables named here.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthConfig {
     /// A namespace or hub connection string (`Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…`).
@@ -206,14 +206,15 @@ pub enum AuthConfig {
 }
 
 /// Where partition ownership and checkpoints live.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckpointConfig {
     /// A container URL (`az://checkpoints`, `s3://…`, `gs://…`) with the blob layout the other
     /// Azure SDKs use, or a local directory for a single box.
     pub store: String,
     /// This replica's owner id in ownership records. Keep it stable across restarts so that a
-    /// restarted replica takes its partitions straight back; defaults to a random one.
+    /// restarted replica takes its partitions straight back; defaults to the host name (the
+    /// pod's name on Kubernetes).
     #[serde(default)]
     pub owner_id: Option<String>,
     /// `balanced` (one partition per round, gentle) or `greedy` (everything at once).
@@ -227,8 +228,15 @@ pub struct CheckpointConfig {
     pub ownership_expiry_secs: f64,
 }
 
+impl CheckpointConfig {
+    /// This replica's owner id: as configured, else the host name.
+    pub fn owner_id(&self) -> String {
+        self.owner_id.clone().unwrap_or_else(default_owner_id)
+    }
+}
+
 /// The Parquet lake.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LakeConfig {
     /// A local directory or an object-store URL.
@@ -247,7 +255,7 @@ pub struct LakeConfig {
 }
 
 /// How a lake is laid out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LakeFormat {
     /// `table=<T>/date=…/hour=…/*.parquet`, for any Parquet reader.
@@ -258,7 +266,7 @@ pub enum LakeFormat {
 }
 
 /// How the service behaves.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     /// On SIGTERM/SIGINT: time to flush, checkpoint and release ownership before exiting.
@@ -285,6 +293,13 @@ pub struct ServiceConfig {
     /// running hub); new ones are taken without a restart of the process.
     #[serde(default = "default_partition_poll_secs")]
     pub partition_poll_secs: f64,
+    /// Address of the HTTP endpoint serving `/metrics`, `/healthz` and `/readyz` (loopback by
+    /// default; `0.0.0.0:9464` in a container; port 0 picks a free one; `""` turns it off).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// How often the hub is asked for its partitions' last events, for the lag gauges.
+    #[serde(default = "default_lag_poll_secs")]
+    pub lag_poll_secs: f64,
 }
 
 impl Default for ServiceConfig {
@@ -295,6 +310,8 @@ impl Default for ServiceConfig {
             max_backoff_secs: default_max_backoff_secs(),
             stall_secs: default_stall_secs(),
             partition_poll_secs: default_partition_poll_secs(),
+            listen: default_listen(),
+            lag_poll_secs: default_lag_poll_secs(),
             roll_mib: None,
             roll_secs: None,
         }
@@ -373,6 +390,12 @@ fn default_stall_secs() -> f64 {
 fn default_partition_poll_secs() -> f64 {
     60.0
 }
+fn default_listen() -> String {
+    "127.0.0.1:9464".into()
+}
+fn default_lag_poll_secs() -> f64 {
+    15.0
+}
 
 /// Where a partition with no checkpoint starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -413,11 +436,31 @@ impl RunConfig {
     }
 
     pub fn parse_for(text: &str, purpose: Purpose) -> Result<RunConfig> {
-        // toml's messages name the key and the line, and never echo a secret: there are none
-        // in the file.
-        let config: RunConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The error names the key path and the reason, never the line's text (a secret pasted
+        // into the file would be on it).
+        let config: RunConfig = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_string();
+            let at = e
+                .span()
+                .map(|span| key_path_at(text, offending_key(text, span, &message)));
+            match at {
+                Some(path) if !path.is_empty() => anyhow::anyhow!("{path}: {message}"),
+                _ => anyhow::anyhow!("{message}"),
+            }
+        })?;
         config.check(purpose)?;
         Ok(config)
+    }
+
+    /// The config as it takes effect (defaults filled in), as TOML, with anything shaped like a
+    /// secret masked.
+    pub fn effective(&self) -> Result<String> {
+        let mut effective = self.clone();
+        if let Some(cp) = effective.checkpoint.as_mut() {
+            cp.owner_id = Some(cp.owner_id());
+        }
+        let text = toml::to_string_pretty(&effective).context("rendering the config")?;
+        Ok(crate::ops::logs::redact(&text).into_owned())
     }
 
     /// The source, for `run` (checked present at load).
@@ -440,10 +483,11 @@ impl RunConfig {
             };
             Self::check_source(source, checkpoint)?;
         }
+        if let Some(dl) = &self.dead_letter {
+            crate::store::check(&dl.out).context("dead_letter.out")?;
+        }
         if let Some(lake) = &self.lake {
-            if lake.out.trim().is_empty() {
-                bail!("lake.out: must be a directory or an object-store URL");
-            }
+            crate::store::check(&lake.out).context("lake.out")?;
             if !(1..=22).contains(&lake.zstd_level) {
                 bail!("lake.zstd_level: must be between 1 and 22");
             }
@@ -473,6 +517,11 @@ impl RunConfig {
             self.service.partition_poll_secs,
             "service.partition_poll_secs",
         )?;
+        positive(self.service.lag_poll_secs, "service.lag_poll_secs")?;
+        let listen = self.service.listen.trim();
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!("service.listen: {listen:?} is not an address:port (e.g. 127.0.0.1:9464, or \"\" to turn the endpoint off)");
+        }
         if self.service.memory_mib < 16 {
             bail!("service.memory_mib: must be at least 16");
         }
@@ -508,9 +557,7 @@ impl RunConfig {
             bail!("source.eventhubs.namespace: required with this auth method (e.g. myns.servicebus.windows.net)");
         }
         let cp = checkpoint;
-        if cp.store.trim().is_empty() {
-            bail!("checkpoint.store: must be a container URL or a local directory");
-        }
+        crate::store::check(&cp.store).context("checkpoint.store")?;
         if !matches!(cp.strategy.as_str(), "balanced" | "greedy") {
             bail!(
                 "checkpoint.strategy: {:?} is not one of balanced, greedy",
@@ -563,6 +610,23 @@ impl RunConfig {
     }
 }
 
+/// The owner id of a replica that does not set one: the host name, which is the pod's name on
+/// Kubernetes (so a restarted pod of a StatefulSet takes its partitions straight back, and
+/// replicas of a Deployment differ). Two processes on one host need `checkpoint.owner_id`: the
+/// second is refused at start (see `service::owner`).
+fn default_owner_id() -> String {
+    let mut host = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
+    if unsafe { libc::gethostname(host.as_mut_ptr().cast(), host.len()) } == 0 {
+        let end = host.iter().position(|&b| b == 0).unwrap_or(host.len());
+        let name = String::from_utf8_lossy(&host[..end]).trim().to_string();
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "aad-ingest".into())
+}
+
 fn start_at(eh: &EventHubsConfig) -> Result<StartAt> {
     let s = eh.start.trim();
     match s {
@@ -603,6 +667,112 @@ pub fn check_auth(auth: &AuthConfig, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where in `span` the error is: toml reports errors inside a tagged table (a `[[destination]]`)
+/// at the whole table; the key an unknown field names, or the value a type error quotes, is
+/// found in it.
+fn offending_key(text: &str, span: std::ops::Range<usize>, message: &str) -> usize {
+    let start = span.start.min(text.len());
+    let mut end = span.end.min(text.len());
+    // A span of a table's header only: the table runs to the next header that is not its child.
+    let header = text[start..end]
+        .trim()
+        .trim_matches(|c| c == '[' || c == ']');
+    if !header.is_empty() && text[start..].starts_with('[') {
+        let mut at = end;
+        for line in text[end..].split_inclusive('\n') {
+            let t = line.trim();
+            let name = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if t.starts_with('[') && !name.starts_with(&format!("{header}.")) {
+                break;
+            }
+            at += line.len();
+        }
+        end = at;
+    }
+    let region = &text[start..end];
+    let needle = if let Some(rest) = message.strip_prefix("unknown field `") {
+        rest.split('`').next().map(|k| (k.to_string(), true))
+    } else if let Some(rest) = message.split("invalid type: string ").nth(1) {
+        rest.split(", expected")
+            .next()
+            .map(|v| (v.to_string(), false))
+    } else {
+        None
+    };
+    let found = needle.and_then(|(n, is_key)| {
+        region.match_indices(n.as_str()).map(|(i, _)| i).find(|&i| {
+            let line_start = region[..i].rfind('\n').map_or(0, |p| p + 1);
+            let before = region[line_start..i].trim();
+            if is_key {
+                before.is_empty() && region[i + n.len()..].trim_start().starts_with('=')
+            } else {
+                before.ends_with('=')
+            }
+        })
+    });
+    start + found.unwrap_or(0)
+}
+
+/// The key path of what starts at byte `at` of a TOML file: the last table header before it
+/// (an array of tables counted, `destination[1]`) and the key on its line.
+fn key_path_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let mut table = String::new();
+    let mut arrays: std::collections::HashMap<String, usize> = Default::default();
+    let mut key = String::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = *arrays
+                .entry(name.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(0);
+            // A parent's new element starts its child arrays again.
+            arrays.retain(|k, _| !k.starts_with(&format!("{name}.")));
+            // `[[destination.route]]` is the route array of the last destination.
+            table = match name.rsplit_once('.') {
+                Some((parent, leaf)) if arrays.contains_key(parent) => {
+                    format!("{parent}[{}].{leaf}[{n}]", arrays[parent])
+                }
+                _ => format!("{name}[{n}]"),
+            };
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            table = name.trim().to_string();
+        } else if line_start + line.len() > at {
+            key = t
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .unwrap_or_default();
+        }
+        line_start += line.len();
+        if line_start > at {
+            break;
+        }
+    }
+    match (table.is_empty(), key.is_empty()) {
+        (_, true) => table,
+        (true, false) => key,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+/// A portable environment variable name (POSIX: letters, digits, `_`, not starting with a digit).
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128
+}
+
 pub fn positive(v: f64, field: &str) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
         bail!("{field}: must be a positive number of seconds");
@@ -610,8 +780,13 @@ pub fn positive(v: f64, field: &str) -> Result<()> {
     Ok(())
 }
 
-/// The variable must be set; its value is never shown.
+/// The variable must be set; its value is never shown. A value that cannot be a variable's
+/// name is most likely a secret pasted into the file: refused without repeating it.
 fn require_env(name: &str, field: &str) -> Result<()> {
+    if !is_env_name(name) {
+        crate::ops::logs::register_secret(name);
+        bail!("{field}: must name the environment variable that holds the secret, and this value is no variable name (it looks like the secret itself: remove it from the file, rotate it, and put it in a variable)");
+    }
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Ok(()),
         _ => bail!("{field}: environment variable {name} is not set"),

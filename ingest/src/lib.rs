@@ -10,6 +10,7 @@ pub mod convert;
 pub mod destination;
 pub mod generate;
 pub mod memory;
+pub mod ops;
 pub mod query;
 pub mod report;
 pub mod route;

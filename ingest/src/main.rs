@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use aad_ingest::config::{Purpose, RunConfig};
 use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB, DEFAULT_MAX_MESSAGE_MIB};
 use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
+use aad_ingest::ops::logs::{self, LogFormat};
 use aad_ingest::report;
 use aad_ingest::sink::parquet::{
     LakeOptions, DEFAULT_FILE_MIB, DEFAULT_MEMORY_MIB, DEFAULT_ROW_GROUP_MIB, DEFAULT_ZSTD_LEVEL,
@@ -27,6 +28,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Entra ID (Azure AD) activity logs into a typed Parquet lake"
 )]
 struct Cli {
+    /// Log lines as text or JSON lines; `auto`: text on a terminal, JSON otherwise. The filter
+    /// is `AAD_LOG` (e.g. `info`, `aad_ingest=debug`).
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +46,11 @@ enum Command {
     Quickstart(QuickstartArgs),
     /// Run as a service: drain an Event Hub into the lake with end-to-end checkpoints.
     Run(RunArgs),
+    /// Check a config file offline (keys, types, ranges, URLs, auth, secret variables, routes
+    /// against the tables' columns) and print it as it takes effect, secrets masked.
+    CheckConfig(CheckConfigArgs),
+    /// Per partition: its owner, checkpoint, the hub's last enqueued event and the lag.
+    Status(StatusArgs),
     /// Print the Log Analytics side of the catalogue: per table, the `_CL` custom table, the
     /// DCR stream and data flow, and the column renames; `--arm`/`--bicep` print the templates
     /// that deploy them (as in config/azure/).
@@ -175,6 +185,32 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct CheckConfigArgs {
+    /// The config file.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Check it for `run` (needs `[source]` and `[checkpoint]`) or for `convert -c`.
+    #[arg(long = "for", value_enum, default_value = "run")]
+    purpose: PurposeArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PurposeArg {
+    Run,
+    Convert,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    /// The service's config file (its `[source]` and `[checkpoint]`).
+    #[arg(long, short)]
+    config: PathBuf,
+    /// One JSON document, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct QuickstartArgs {
     /// Records in the sample capture.
     #[arg(long, default_value_t = 20_000)]
@@ -195,15 +231,10 @@ fn main() {
         Command::Run(_) => "aad_ingest=info,warn",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AAD_LOG")
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logs::register_secrets_from_env();
+    logs::init(cli.log_format, default_filter);
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", logs::redact(&format!("{e:#}")));
         std::process::exit(2);
     }
     exit_done();
@@ -474,6 +505,27 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate(a) => run_generate(a),
         Command::Quickstart(a) => run_quickstart(a),
         Command::Run(a) => run_service(a),
+        Command::CheckConfig(a) => {
+            let purpose = match a.purpose {
+                PurposeArg::Run => Purpose::Run,
+                PurposeArg::Convert => Purpose::Convert { extra_lake: false },
+            };
+            let config = RunConfig::load_for(&a.config, purpose)?;
+            println!("# {}: valid; as it takes effect:", a.config.display());
+            print!("{}", config.effective()?);
+            Ok(())
+        }
+        Command::Status(a) => {
+            let config = RunConfig::load(&a.config)?;
+            let rt = runtime()?;
+            let rows = rt.block_on(aad_ingest::ops::status::collect(&config))?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", aad_ingest::ops::status::render(&rows));
+            }
+            Ok(())
+        }
         Command::Query(a) => aad_ingest::query::run(&a),
         Command::Vacuum(a) => {
             let rt = runtime()?;

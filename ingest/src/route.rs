@@ -247,9 +247,7 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
                         lakes[0]
                     );
                 }
-                if l.out.trim().is_empty() {
-                    bail!("{}.out: must be a directory or an object-store URL", d.path);
-                }
+                crate::store::check(&l.out).with_context(|| format!("{}.out", d.path))?;
                 if !(1..=22).contains(&l.zstd_level) {
                     bail!("{}.zstd_level: must be between 1 and 22", d.path);
                 }

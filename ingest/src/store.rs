@@ -36,19 +36,63 @@ impl Location {
     }
 }
 
+/// Write and delete a small object under the root: the store answers and lets this process
+/// write (a destination's readiness probe).
+pub async fn probe(location: &Location) -> Result<()> {
+    use object_store::ObjectStoreExt;
+    let path = location.child("_aad_ingest/probe");
+    location
+        .store
+        .put(&path, bytes::Bytes::from_static(b"probe\n").into())
+        .await
+        .with_context(|| format!("writing a probe object under {}", location.display))?;
+    location
+        .store
+        .delete(&path)
+        .await
+        .with_context(|| format!("deleting the probe object under {}", location.display))?;
+    Ok(())
+}
+
+/// Check `target` offline: a local path (`None`), or a URL of a scheme object_store opens,
+/// without credentials or a query (they belong in the environment, and would reach messages).
+pub fn check(target: &str) -> Result<Option<Url>> {
+    if target.trim().is_empty() {
+        bail!("must be a directory or an object-store URL");
+    }
+    if !target.contains("://") {
+        return Ok(None);
+    }
+    let url = Url::parse(target)
+        .map_err(|e| anyhow::anyhow!("URL {:?} does not parse: {e}", redact(target)))?;
+    if url.password().is_some() || url.query().is_some() {
+        bail!("the URL must not carry credentials or a query; set them in the environment");
+    }
+    const SCHEMES: &[&str] = &[
+        "file", "az", "adl", "azure", "abfs", "abfss", "s3", "s3a", "gs", "http", "https",
+    ];
+    if !SCHEMES.contains(&url.scheme()) {
+        bail!(
+            "scheme {}:// is not one of {}",
+            url.scheme(),
+            SCHEMES
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(Some(url))
+}
+
 /// Open `target`: a URL with a scheme, or a local directory path (created if missing).
 ///
 /// Cloud credentials and options come from the environment with the names object_store reads
 /// (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_USE_EMULATOR`, `AWS_REGION`,
 /// `GOOGLE_SERVICE_ACCOUNT`, …); none are accepted in the URL's query, so none reach a log line.
 pub fn open(target: &str) -> Result<Location> {
-    if let Some((scheme, _)) = target.split_once("://") {
-        let url =
-            Url::parse(target).with_context(|| format!("output URL {target:?} does not parse"))?;
-        if url.password().is_some() || url.query().is_some() {
-            bail!("output URL must not carry credentials or a query; set them in the environment");
-        }
-        if scheme == "file" {
+    if let Some(url) = check(target)? {
+        if url.scheme() == "file" {
             let path = url
                 .to_file_path()
                 .map_err(|_| anyhow::anyhow!("bad file URL {target:?}"))?;

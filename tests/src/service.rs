@@ -111,6 +111,10 @@ pub struct ServiceConfig {
     pub partition_poll_secs: f64,
     /// `parquet` or `delta`.
     pub lake_format: &'static str,
+    /// `service.listen`: a free port by default (tests run side by side); see
+    /// [`Service::http_address`].
+    pub listen: String,
+    pub lag_poll_secs: f64,
 }
 
 /// The environment variable the tests' configs read the connection string from.
@@ -145,6 +149,8 @@ impl ServiceConfig {
             stall_secs: 5.0,
             partition_poll_secs: 2.0,
             lake_format: "parquet",
+            listen: "127.0.0.1:0".into(),
+            lag_poll_secs: 1.0,
         }
     }
 
@@ -184,6 +190,8 @@ memory_mib = {memory}
 max_backoff_secs = 2
 stall_secs = {stall}
 partition_poll_secs = {poll}
+listen = "{listen}"
+lag_poll_secs = {lag_poll}
 "#,
             hub = self.hub,
             endpoint = self.endpoint,
@@ -201,6 +209,8 @@ partition_poll_secs = {poll}
             stall = self.stall_secs,
             poll = self.partition_poll_secs,
             format = self.lake_format,
+            listen = self.listen,
+            lag_poll = self.lag_poll_secs,
         )
     }
 
@@ -224,7 +234,7 @@ impl Service {
             .open(log)
             .unwrap();
         let child = Command::new(aad_ingest_bin())
-            .args(["run", "-c"])
+            .args(["--log-format", "text", "run", "-c"])
             .arg(config)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(
@@ -273,6 +283,30 @@ impl Service {
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The address `service.listen` bound (port 0 picks a free one), from the last start's
+    /// log line; waits for it.
+    pub fn http_address(&self, within: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let found = text
+                .rsplit("serving /metrics")
+                .next()
+                .filter(|_| text.contains("serving /metrics"));
+            if let Some(addr) = found
+                .and_then(|rest| rest.split("address=").nth(1))
+                .and_then(|a| a.split_whitespace().next())
+            {
+                return addr.to_string();
+            }
+            assert!(
+                start.elapsed() < within,
+                "the service did not say where it serves /metrics within {within:?}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

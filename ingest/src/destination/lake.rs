@@ -64,6 +64,10 @@ impl Destination for LakeDestination {
         &self.name
     }
 
+    fn probe(&self) -> Result<()> {
+        self.rt.block_on(crate::store::probe(&self.location))
+    }
+
     fn recover(&self, source: &SourcePartition, first_received: i64) -> Result<Committed> {
         if self.markers {
             let undone = self

@@ -195,6 +195,17 @@ pub trait Destination: Send + Sync {
     /// The segment starting at `first` lies at or below the checkpoint now: its recovery
     /// records may go (every later writer of the partition skips those events).
     fn finish(&self, source: &SourcePartition, first: i64) -> Result<()>;
+
+    /// Is the destination reachable and does it let this process write? The service's
+    /// readiness asks this until a segment's write answers it (see `ops::health`).
+    fn probe(&self) -> Result<()>;
+
+    /// What keeps the destination from taking writes right now while it retries inside a
+    /// segment's write (a throttling or unavailable service), if anything: readiness reports
+    /// it before the write gives up.
+    fn trouble(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One segment on its way into a destination.

@@ -4,6 +4,7 @@
 //! restarts the processor after a backoff, from the checkpoints; SIGTERM or SIGINT stop
 //! receiving, commit what was received, release ownership and exit within the grace period.
 
+pub mod lag;
 pub mod owner;
 pub mod partition;
 pub mod watchdog;
@@ -23,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::checkpoint::{self, PartitionStore};
 use crate::config::RunConfig;
 use crate::destination::plan::{Plan, PlanOptions};
+use crate::ops::health::Health;
 use crate::sink::parquet::LakeOptions;
 use crate::source::eventhubs;
 use partition::{Counters, Ended, Shared};
@@ -44,35 +46,26 @@ pub struct RunReport {
     pub clean: bool,
 }
 
-/// A random-enough owner id for replicas that do not set one: host, process and time.
-fn default_owner_id() -> String {
-    let mut host = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
-    let host = if unsafe { libc::gethostname(host.as_mut_ptr().cast(), host.len()) } == 0 {
-        let end = host.iter().position(|&b| b == 0).unwrap_or(host.len());
-        String::from_utf8_lossy(&host[..end]).into_owned()
-    } else {
-        "host".into()
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{host}-{}-{nanos:08x}", std::process::id())
-}
-
 /// Run until SIGTERM/SIGINT (or until `stop` is set by the caller).
 pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result<RunReport> {
     let start = Instant::now();
     let eh = config.eventhubs();
-    let owner_id = config
-        .checkpoint()
-        .owner_id
-        .clone()
-        .unwrap_or_else(default_owner_id);
+    let owner_id = config.checkpoint().owner_id();
     let namespace = eventhubs::namespace(eh)?;
+    crate::ops::metrics::install();
+    let health = Arc::new(Health::new(
+        crate::route::configured(&config, None)
+            .iter()
+            .map(|d| d.config.name().to_string()),
+    ));
+    // Up before anything connects, so a probe sees the process live while it starts.
+    let http = match config.service.listen.trim() {
+        "" => None,
+        listen => Some(crate::ops::http::serve(listen, Arc::clone(&health)).await?),
+    };
     let claims = owner::Claims::new(
         checkpoint::open(&config.checkpoint().store).context("checkpoint.store")?,
+        Arc::clone(&health),
     );
     let store: Arc<dyn PartitionStore> = claims.clone();
     // The service stops on the caller's signal, or when another process runs as this one.
@@ -145,6 +138,9 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
         turns: Default::default(),
         hub_created: Default::default(),
         another_process: Arc::clone(&another),
+        health: Arc::clone(&health),
+        owned: AtomicUsize::new(0),
+        checkpointed_at: Default::default(),
     });
     let destinations: Vec<&str> = shared
         .plan
@@ -155,8 +151,11 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
     tracing::info!(namespace = %namespace, hub = %eh.hub, consumer_group = %eh.consumer_group, owner = %owner_id, destinations = ?destinations, dead_letters = %shared.plan.dead_letters.display, "starting");
     {
         let (mut stop, cancel, grace) = (stop.clone(), cancel.clone(), config.grace());
+        let health = Arc::clone(&health);
         tokio::spawn(async move {
             let _ = stop.wait_for(|s| *s).await;
+            // Readiness goes first, before anything else of the stop.
+            health.stopping();
             tokio::time::sleep(grace.mul_f64(0.7)).await;
             cancel.cancel();
         });
@@ -186,6 +185,12 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
             }
         })
     };
+    let probes = probe_destinations(&shared);
+    let gauges = tokio::spawn(lag::gauges(Arc::clone(&shared)));
+    let lag = {
+        let (config, shared) = (config.clone(), Arc::clone(&shared));
+        tokio::spawn(async move { lag::watch(&config, &shared).await })
+    };
     let mut clean = true;
     let mut backoff = FIRST_BACKOFF;
     let max_backoff = shared.max_backoff;
@@ -208,6 +213,8 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
                 tracing::info!("{e}");
             }
             Err(e) => {
+                shared.health.set_balanced(false);
+                crate::ops::metrics::error("event_hub");
                 // A session that ran a good while failed for a new reason: start over small.
                 if began.elapsed() >= RESET_BACKOFF_AFTER {
                     backoff = FIRST_BACKOFF;
@@ -223,6 +230,12 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
         }
     }
     progress.abort();
+    probes.abort();
+    gauges.abort();
+    lag.abort();
+    if let Some(http) = http {
+        http.abort();
+    }
     if let Some(why) = another.lock().expect("another").take() {
         anyhow::bail!("{why}");
     }
@@ -383,6 +396,40 @@ async fn session(
     }
 }
 
+/// Probe, with backoff, every destination that has not answered yet or whose last probe
+/// failed, so that a quiet hub's replica still turns ready (a failed write is retried by its
+/// commit, whose success turns it ready again).
+fn probe_destinations(shared: &Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let first = Duration::from_millis(500);
+        let mut backoff = first;
+        loop {
+            let pending: Vec<usize> = (0..shared.plan.destinations.len())
+                .filter(|&i| shared.health.needs_probe(i))
+                .collect();
+            for &i in &pending {
+                let s = Arc::clone(&shared);
+                let outcome =
+                    tokio::task::spawn_blocking(move || s.plan.destinations[i].destination.probe())
+                        .await
+                        .unwrap_or_else(|e| Err(anyhow::anyhow!("probe panicked: {e}")));
+                if shared.health.needs_probe(i) {
+                    shared
+                        .health
+                        .probed(i, outcome.map_err(|e| format!("{e:#}")));
+                }
+            }
+            backoff = if pending.is_empty() {
+                first
+            } else {
+                (backoff * 2).min(shared.max_backoff)
+            };
+            tokio::time::sleep(backoff).await;
+        }
+    })
+}
+
 /// Hand our partitions back so other replicas take them at their next round.
 async fn release(shared: &Shared, store: &Arc<dyn PartitionStore>) -> Result<()> {
     let ours: Vec<_> = store
@@ -398,5 +445,6 @@ async fn release(shared: &Shared, store: &Arc<dyn PartitionStore>) -> Result<()>
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(partitions = n, "ownership released");
+    metrics::counter!(crate::ops::metrics::OWNERSHIP_RELEASES).increment(n as u64);
     Ok(())
 }

@@ -15,6 +15,7 @@ use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use azure_messaging_eventhubs::CheckpointStore;
 
 use crate::checkpoint::{Fence, Fenced, PartitionStore};
+use crate::ops::health::Health;
 
 /// Load-balancing rounds after start during which the check runs ...
 const ROUNDS: u32 = 10;
@@ -28,13 +29,17 @@ pub struct Claims {
     /// (partition, version) of every ownership this process wrote: versions are per record
     /// (a local store counts them), so the partition is part of the key.
     written: Mutex<HashSet<(String, String)>>,
+    /// Told when a load-balancing round finished: the processor ends every round with a
+    /// claim (of nothing, when it owns nothing and takes nothing).
+    health: Arc<Health>,
 }
 
 impl Claims {
-    pub fn new(inner: Arc<dyn PartitionStore>) -> Arc<Claims> {
+    pub fn new(inner: Arc<dyn PartitionStore>, health: Arc<Health>) -> Arc<Claims> {
         Arc::new(Claims {
             inner,
             written: Mutex::new(HashSet::new()),
+            health,
         })
     }
 
@@ -53,6 +58,7 @@ impl CheckpointStore for Claims {
         ownerships: &[Ownership],
     ) -> azure_core::Result<Vec<Ownership>> {
         let claimed = self.inner.claim_ownership(ownerships).await?;
+        self.health.set_balanced(true);
         let mut written = self.written.lock().expect("claims");
         written.extend(claimed.iter().filter_map(|o| {
             o.etag

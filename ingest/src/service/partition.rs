@@ -29,6 +29,7 @@ use tokio::sync::{mpsc, watch};
 use crate::checkpoint::{Fence, Fenced, PartitionStore};
 use crate::destination::plan::Plan;
 use crate::destination::{Committed, SegmentReport, SourcePartition, TableBatch};
+use crate::ops::metrics::{self as m, DeadLetterKind, Delivered, Intake};
 use crate::sink::deadletter::{self, DeadLetter};
 use crate::store::stable_hash;
 
@@ -67,6 +68,12 @@ pub struct Shared {
     pub turns: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// When the hub was created (ms), as its properties said when the session started.
     pub hub_created: Mutex<Option<i64>>,
+    /// Readiness: destinations report each write's outcome here.
+    pub health: Arc<crate::ops::health::Health>,
+    /// Partitions this process drains now.
+    pub owned: AtomicUsize,
+    /// Per partition, when its last checkpointed event was enqueued: the lag in seconds.
+    pub checkpointed_at: Mutex<std::collections::HashMap<String, std::time::SystemTime>>,
 }
 
 /// Running totals for the service's progress lines and its final report.
@@ -140,6 +147,8 @@ struct Segment {
     last: i64,
     /// When Event Hubs enqueued the first event: how old the held checkpoint is.
     first_enqueued: Option<std::time::SystemTime>,
+    /// ... and the last one: the checkpoint's time, once committed.
+    last_enqueued: Option<std::time::SystemTime>,
     last_offset: Option<String>,
     set: BatchSet,
     dead: Vec<DeadLetter>,
@@ -173,6 +182,7 @@ struct Pipeline<'a> {
     expect_next: Option<i64>,
     /// This writer's epoch and the checkpoint version it last saw.
     fence: Fence,
+    intake: Intake,
 }
 
 /// Run CPU work on the rayon pool, from a tokio worker that steps aside meanwhile. The work
@@ -294,7 +304,10 @@ pub async fn drain(
         last_taken: fence.sequence_number,
         expect_next: fence.sequence_number.map(|c| c + 1),
         fence,
+        intake: Intake::new(&partition),
     };
+    metrics::counter!(m::OWNERSHIP_CLAIMS).increment(1);
+    let _owned = Owned::take(&shared.owned);
     tracing::info!(partition = %partition, epoch = p.fence.epoch, checkpoint = ?p.fence.sequence_number, "partition taken");
     // What was written past the checkpoint by writers that never committed it is undone, and
     // each destination says what it already holds.
@@ -413,6 +426,7 @@ impl Pipeline<'_> {
             first: first_seq,
             last: first_seq,
             first_enqueued,
+            last_enqueued: first_enqueued,
             last_offset: None,
             set: spare_set
                 .take()
@@ -434,6 +448,7 @@ impl Pipeline<'_> {
             .load(Ordering::Relaxed)
             .saturating_sub(segment.held);
         let mut taken = batch.len();
+        let records_before = segment.records;
         on_rayon(|| {
             for (i, event) in batch.iter().enumerate() {
                 let seq = event.sequence_number().unwrap_or(segment.last);
@@ -462,6 +477,7 @@ impl Pipeline<'_> {
                 added += body.map_or(0, <[u8]>::len);
                 segment.last = seq;
                 segment.last_offset = event.offset().clone();
+                segment.last_enqueued = event.enqueued_time();
                 segment.events += 1;
                 // Measuring costs a pass over the builders: after a large body, or every 32.
                 let large = body.is_some_and(|b| b.len() >= 64 << 10);
@@ -473,6 +489,11 @@ impl Pipeline<'_> {
         });
         let rest = batch.split_off(taken);
         segment.bytes += added;
+        self.intake.events.increment(taken as u64);
+        self.intake.bytes.increment(added as u64);
+        self.intake
+            .records
+            .increment(segment.records - records_before);
         // What the segment holds is its decoded rows, not the bodies (which are gone): a small
         // body of many tiny records decodes to many times its size.
         let holds = segment.set.size()
@@ -555,6 +576,7 @@ impl Pipeline<'_> {
         let shared = self.shared;
         // The segment's rows stay in memory until the commit ends: counted until then.
         let _held = Held(&shared.held, segment.held);
+        let began = Instant::now();
         let normalized = std::mem::take(&mut self.normalizer.stats);
         let batches = on_rayon(|| segment.set.take_batches());
         self.spare_set = Some(std::mem::replace(
@@ -597,8 +619,16 @@ impl Pipeline<'_> {
                     {
                         let mut per = c.destinations.lock().expect("counters");
                         per.resize_with(shared.plan.destinations.len(), Default::default);
-                        for (total, report) in per.iter_mut().zip(progress.acked) {
-                            let mut report = report.expect("every destination acked");
+                        for ((total, report), d) in per
+                            .iter_mut()
+                            .zip(progress.acked)
+                            .zip(&shared.plan.destinations)
+                        {
+                            let (mut report, delivered) = report.expect("every destination acked");
+                            let name = d.destination.name();
+                            delivered.record(name);
+                            m::committed(name, began.elapsed(), report.rows);
+                            m::dead_letters(DeadLetterKind::Refused, report.dead_letters);
                             files += report.files.len() as u64;
                             // Counts only: the list of files is not kept for the whole run.
                             report.files.clear();
@@ -607,14 +637,29 @@ impl Pipeline<'_> {
                     }
                     c.files.fetch_add(files, Ordering::Relaxed);
                     c.tables.lock().expect("counters").merge(&normalized);
+                    m::normalized(&normalized);
+                    for d in &segment.dead {
+                        m::dead_letters(DeadLetterKind::of(&d.rejected.reason), 1);
+                    }
+                    metrics::gauge!(m::CHECKPOINT, "partition" => self.partition.clone())
+                        .set(segment.last as f64);
+                    if let Some(t) = segment.last_enqueued {
+                        shared
+                            .checkpointed_at
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(self.partition.clone(), t);
+                    }
                     tracing::debug!(partition = %self.partition, first = segment.first, last = segment.last, rows = segment.rows, "segment committed");
                     return Ok(true);
                 }
                 Err(CommitError::Lost) => {
+                    metrics::counter!(m::OWNERSHIP_LOSSES).increment(1);
                     tracing::warn!(partition = %self.partition, first = segment.first, last = segment.last, "partition was taken by another replica while committing; the segment was undone");
                     return Ok(false);
                 }
                 Err(CommitError::Failed(e)) => {
+                    m::error("commit");
                     // A stopping service does not wait forever: the events stay after the
                     // checkpoint and are read again at the next start.
                     if *stop.borrow() && backoff >= shared.max_backoff {
@@ -729,8 +774,17 @@ impl Pipeline<'_> {
             if progress.acked[i].is_some() {
                 continue;
             }
-            let outcome = on_rayon(|| -> Result<SegmentReport> {
+            let outcome = on_rayon(|| -> Result<(SegmentReport, Delivered)> {
+                let mut delivered = Delivered::default();
+                let offered: Vec<TableBatch> = batches
+                    .iter()
+                    .filter(|(t, _, _)| d.routes.get(*t).is_some())
+                    .cloned()
+                    .collect();
+                delivered.offered(&offered);
+                drop(offered);
                 let mut routed = d.routes.route(batches)?;
+                delivered.filtered(&routed);
                 if let Some(h) = held.get(i).filter(|h| !h.is_empty()) {
                     let before: usize = routed.iter().map(|(_, _, b)| b.num_rows()).sum();
                     routed = routed
@@ -742,16 +796,22 @@ impl Pipeline<'_> {
                     counts.resize(plan.destinations.len(), 0);
                     counts[i] += (before - after) as u64;
                 }
+                delivered.sent(&routed);
                 let mut writer = d.destination.open(&self.source, segment.first)?;
                 if !routed.is_empty() {
                     writer.write(routed)?;
                 }
-                writer.close(segment.last)
+                Ok((writer.close(segment.last)?, delivered))
             });
             match outcome {
-                Ok(report) => progress.acked[i] = Some(report),
+                Ok(acked) => {
+                    shared.health.destination(i, Ok(()));
+                    progress.acked[i] = Some(acked);
+                }
                 Err(e) => {
+                    m::error("destination");
                     let e = e.context(format!("destination {}", d.destination.name()));
+                    shared.health.destination(i, Err(format!("{e:#}")));
                     tracing::warn!(partition = %self.partition, destination = d.destination.name(), error = %format!("{e:#}"), "a destination did not take the segment");
                     failed.get_or_insert(e);
                 }
@@ -788,6 +848,22 @@ impl Pipeline<'_> {
     }
 }
 
+/// Counts a partition as owned while its pipeline runs.
+struct Owned<'a>(&'a AtomicUsize);
+
+impl<'a> Owned<'a> {
+    fn take(owned: &'a AtomicUsize) -> Owned<'a> {
+        owned.fetch_add(1, Ordering::Relaxed);
+        Owned(owned)
+    }
+}
+
+impl Drop for Owned<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Takes a committing segment's share out of the service's held memory when dropped.
 struct Held<'a>(&'a AtomicUsize, usize);
 
@@ -800,8 +876,8 @@ impl Drop for Held<'_> {
 /// Which steps of a segment's commit are done, across retries.
 struct CommitProgress {
     dead_letters_stored: bool,
-    /// Per destination (in plan order), its ack.
-    acked: Vec<Option<SegmentReport>>,
+    /// Per destination (in plan order), its ack and what routing sent it.
+    acked: Vec<Option<(SegmentReport, Delivered)>>,
 }
 
 /// Why a commit did not happen.

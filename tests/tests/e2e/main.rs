@@ -7,6 +7,7 @@ mod delta;
 mod lake;
 mod loganalytics;
 mod lossless;
+mod ops;
 mod queries;
 mod samples;
 mod service;

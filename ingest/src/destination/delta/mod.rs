@@ -281,6 +281,10 @@ impl Destination for DeltaDestination {
         &self.name
     }
 
+    fn probe(&self) -> Result<()> {
+        self.rt.block_on(crate::store::probe(&self.tables.location))
+    }
+
     fn recover(&self, source: &SourcePartition, _first_received: i64) -> Result<Committed> {
         let app = app_id(source);
         let mut committed = Committed::default();

@@ -203,6 +203,8 @@ struct Shared {
     auth_since: Mutex<Option<Instant>>,
     /// When each kind of message was last logged.
     logged: Mutex<HashMap<String, Instant>>,
+    /// The last request's failure while it is retried (`None` after an ack): readiness.
+    failing: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -306,6 +308,7 @@ impl LogAnalyticsDestination {
                 throttle: Mutex::new(None),
                 auth_since: Mutex::new(None),
                 logged: Mutex::new(HashMap::new()),
+                failing: Mutex::new(None),
             }),
             client_error,
             routes,
@@ -345,6 +348,23 @@ fn stream_url(endpoint: &url::Url, dcr: &str, stream: &str) -> url::Url {
 impl Destination for LogAnalyticsDestination {
     fn name(&self) -> &str {
         &self.shared.name
+    }
+
+    fn trouble(&self) -> Option<String> {
+        self.shared.failing.lock().unwrap().clone()
+    }
+
+    /// A token for the API's audience (the identity works) and the ack records' store. A
+    /// request would need rows: the Logs Ingestion API has no empty call that proves the DCR.
+    fn probe(&self) -> Result<()> {
+        if let Some(e) = &self.client_error {
+            anyhow::bail!("{e}");
+        }
+        let shared = &self.shared;
+        self.rt
+            .block_on(shared.credential.get_token(&[shared.scope.as_str()], None))
+            .map_err(|e| anyhow::anyhow!("no token for {}: {e}", shared.scope))?;
+        self.rt.block_on(crate::store::probe(&shared.state))
     }
 
     fn recover(&self, source: &SourcePartition, first_received: i64) -> Result<Committed> {

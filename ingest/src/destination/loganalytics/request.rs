@@ -297,6 +297,7 @@ pub(super) async fn deliver(
         }
         if !first_attempt {
             shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+            crate::ops::metrics::destination_retry(&shared.name);
         }
         first_attempt = false;
         // Every request of the destination waits out a throttle.
@@ -312,15 +313,22 @@ pub(super) async fn deliver(
                 p = shared.in_flight.acquire() => p.expect("never closed"),
                 _ = cancel.cancelled() => return Delivery::Stopped,
             };
+            let sent = Instant::now();
             let answer = tokio::select! {
                 a = attempt(shared, route, payload, &request_id) => a,
                 _ = cancel.cancelled() => return Delivery::Stopped,
             };
             drop(permit);
+            crate::ops::metrics::destination_request(&shared.name, answer.status, sent.elapsed());
             answer
         };
         shared.stats.count_status(answer.status);
         let code = answer.code.as_deref().unwrap_or("-");
+        *shared.failing.lock().unwrap() = match answer.class {
+            Class::Ack => None,
+            _ if answer.status == 0 => Some(format!("no answer, retrying: {}", answer.message)),
+            _ => Some(format!("HTTP {} {code}, retrying", answer.status)),
+        };
         let stream = route.stream.as_str();
         let wait = match answer.class {
             Class::Ack => {
