@@ -124,6 +124,17 @@ pub struct RouteConfig {
     /// Log Analytics only: this route's DCR, when tables span several.
     #[serde(default)]
     pub dcr_immutable_id: Option<String>,
+    /// Log Analytics only: `"asim"` sends the tables' rows as ASIM events (see
+    /// `aad_schemas::asim`) instead of their own columns.
+    #[serde(default)]
+    pub schema: Option<RouteSchema>,
+}
+
+/// What a route sends: ASIM rows to the built-in ASIM tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteSchema {
+    Asim,
 }
 
 #[derive(Debug, Clone, Deserialize)]

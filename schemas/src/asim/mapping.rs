@@ -45,6 +45,15 @@ pub struct Mapping {
     pub deviations: &'static [Deviation],
 }
 
+/// A mapping is one static declaration: two are equal when they are the same one.
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Mapping) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for Mapping {}
+
 impl Mapping {
     /// The expression of an ASIM column, if the mapping fills it.
     pub fn expr(&self, column: &str) -> Option<&'static Expr> {
