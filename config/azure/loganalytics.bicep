@@ -2083,10 +2083,6 @@ var columnsASimAuthenticationEventLogs = [
     type: 'string'
   }
   {
-    name: 'LogonProtocol'
-    type: 'string'
-  }
-  {
     name: 'SrcIpAddr'
     type: 'string'
   }

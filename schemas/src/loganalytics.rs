@@ -1287,6 +1287,23 @@ mod tests {
                 ));
             }
         }
+        // The ASIM streams (routes with schema = "asim") flow into built-in tables.
+        let n = asim_dcr();
+        for schema in AsimSchema::ALL {
+            let sources: Vec<&str> = crate::asim::MAPPINGS
+                .iter()
+                .filter(|m| m.schema == schema)
+                .map(|m| m.source_table)
+                .collect();
+            s.push_str(&format!(
+                "| {} as ASIM {} | `{}` (built-in) | `{}` | `<namePrefix>-dcr-{n}` | `{}` |\n",
+                sources.join(", "),
+                schema.name(),
+                schema.table(),
+                schema.default_stream(),
+                immutable_id_output(n),
+            ));
+        }
         s
     }
 

@@ -116,7 +116,6 @@ const AUTHENTICATION_COLUMNS: &[(&str, LaType)] = &[
     ("EventSchemaVersion", Str),
     ("EventOriginalUid", Str),
     ("LogonMethod", Str),
-    ("LogonProtocol", Str),
     ("SrcIpAddr", Str),
     ("SrcHostname", Str),
     ("SrcDvcId", Str),
