@@ -255,6 +255,10 @@ pub struct LakeConfig {
     pub zstd_level: i32,
     #[serde(default)]
     pub format: LakeFormat,
+    /// ASIM tables the lake also keeps (`"Authentication"`, `"AuditEvent"`), made from the rows
+    /// of the tables it receives, with the columns Sentinel's ASIM tables have.
+    #[serde(default)]
+    pub asim: Vec<String>,
 }
 
 /// How a lake is laid out.

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aad_schemas::asim::{mapping_for, Mapping};
+use aad_schemas::asim::{mapping_for, AsimSchema, Mapping};
 use aad_schemas::filter::RowFilter;
 use aad_schemas::loganalytics::default_stream;
 use aad_schemas::{Catalogue, Table, TableId};
@@ -23,6 +23,8 @@ use crate::destination::TableBatch;
 pub struct Configured {
     pub path: String,
     pub config: DestinationConfig,
+    /// A lake's ASIM tables (`[lake] asim`), as written in the config.
+    pub asim: Vec<String>,
 }
 
 /// Every destination the config (and `convert --out`, as `extra_lake`) asks for, in order.
@@ -45,18 +47,21 @@ pub fn configured(
         all.push(Configured {
             path: "lake".into(),
             config: lake(&l.out, l.nanos, l.zstd_level, l.format),
+            asim: l.asim.clone(),
         });
     }
     if let Some(l) = extra_lake {
         all.push(Configured {
             path: "--out".into(),
             config: DestinationConfig::Lake(l.clone()),
+            asim: Vec::new(),
         });
     }
     for (i, d) in config.destination.iter().enumerate() {
         all.push(Configured {
             path: format!("destination[{i}]"),
             config: d.clone(),
+            asim: Vec::new(),
         });
     }
     all
@@ -78,6 +83,9 @@ pub struct TableRoute {
 #[derive(Debug, Default)]
 pub struct TableRoutes {
     by_table: Vec<Option<TableRoute>>,
+    /// A lake's ASIM tables: the rows routed to a mapped table are also written, as ASIM rows,
+    /// to its schema's table here.
+    asim_tables: Vec<AsimSchema>,
     /// Rows a `where` kept back.
     pub filtered_out: AtomicU64,
 }
@@ -140,8 +148,21 @@ impl TableRoutes {
                 });
             }
         }
+        let mut asim_tables = Vec::new();
+        for name in &d.asim {
+            match AsimSchema::ALL.into_iter().find(|s| s.name() == name) {
+                Some(s) if !asim_tables.contains(&s) => asim_tables.push(s),
+                Some(_) => bail!("{}.asim: {name} is listed twice", d.path),
+                None => bail!(
+                    "{}.asim: unknown ASIM schema {name:?} (known: {})",
+                    d.path,
+                    AsimSchema::ALL.map(AsimSchema::name).join(", ")
+                ),
+            }
+        }
         Ok(TableRoutes {
             by_table,
+            asim_tables,
             filtered_out: AtomicU64::new(0),
         })
     }
@@ -180,9 +201,18 @@ impl TableRoutes {
                     kept
                 }
             };
-            if kept.num_rows() > 0 {
-                out.push((*table, *hour, kept));
+            if kept.num_rows() == 0 {
+                continue;
             }
+            let catalogue = Catalogue::get();
+            if let Some(m) = mapping_for(catalogue.table(*table).name)
+                .filter(|m| self.asim_tables.contains(&m.schema))
+            {
+                let rows = aad_schemas::asim::normalize(m, &kept)
+                    .with_context(|| format!("ASIM rows of {}", m.source_table))?;
+                out.push((aad_schemas::asim::table_of(m.schema).id, *hour, rows));
+            }
+            out.push((*table, *hour, kept));
         }
         self.filtered_out.fetch_add(dropped, Ordering::Relaxed);
         Ok(out)
@@ -213,15 +243,17 @@ fn expand(names: &[String]) -> Result<Vec<&'static Table>> {
     let mut out: Vec<&'static Table> = Vec::new();
     for n in names {
         if n == "*" {
-            out.extend(catalogue.tables.iter());
+            out.extend(catalogue.source_tables());
         } else {
             match catalogue.by_name(n) {
+                Some(t) if t.asim.is_some() => bail!(
+                    "{n} is an ASIM table: its rows come from a route with schema = \"asim\" (Log Analytics) or from [lake] asim"
+                ),
                 Some(t) => out.push(t),
                 None => bail!(
                     "unknown table {n:?} (known: {})",
                     catalogue
-                        .tables
-                        .iter()
+                        .source_tables()
                         .map(|t| t.name)
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -360,8 +392,7 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
         }
     }
     let unrouted: Vec<&str> = catalogue
-        .tables
-        .iter()
+        .source_tables()
         .filter(|t| !routed[t.id.0 as usize] && !config.drop.iter().any(|d| d == t.name))
         .map(|t| t.name)
         .collect();
@@ -479,5 +510,25 @@ where = "ResultType <> '0'"
             convert(&ASIM.replace("\"asim\"", "\"ocsf\"")).unwrap_err()
         );
         assert!(e.contains("unknown variant `ocsf`, expected `asim`"), "{e}");
+        // The ASIM tables are made, not routed; a lake's ASIM schemas are checked by name.
+        let e = format!(
+            "{:#}",
+            convert(&ASIM.replace("\"AuditLogs\"]", "\"ASimAuditEventLogs\"]")).unwrap_err()
+        );
+        assert!(
+            e.contains("destination[0].route[0].tables: ASimAuditEventLogs is an ASIM table"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            convert(&ASIM.replace("out = \"lake\"", "out = \"lake\"\nasim = [\"Audit\"]"))
+                .unwrap_err()
+        );
+        assert!(
+            e.contains(
+                "lake.asim: unknown ASIM schema \"Audit\" (known: Authentication, AuditEvent)"
+            ),
+            "{e}"
+        );
     }
 }

@@ -176,7 +176,7 @@ pub fn api_type(t: LaType) -> &'static str {
 /// catalogue always gives the same groups, and DCR `N` (1-based) is `groups[N - 1]`.
 pub fn dcr_groups() -> Vec<Vec<&'static Table>> {
     let mut groups: Vec<Vec<&'static Table>> = Vec::new();
-    for table in &Catalogue::get().tables {
+    for table in Catalogue::get().source_tables() {
         let fits = groups.last().is_some_and(|g| {
             let mut with = g.clone();
             with.push(table);
@@ -524,7 +524,10 @@ pub fn arm_template() -> String {
         ));
         Json::Obj(p)
     };
-    let mut resources: Vec<Json> = Catalogue::get().tables.iter().map(table_resource).collect();
+    let mut resources: Vec<Json> = Catalogue::get()
+        .source_tables()
+        .map(table_resource)
+        .collect();
     resources.push(dce_resource());
     resources.extend(groups.iter().enumerate().map(|(i, g)| {
         let flows: Vec<Flow> = g.iter().map(|t| table_flow(t)).collect();
@@ -667,7 +670,7 @@ pub fn bicep() -> String {
         }
         b.push_str("]\n\n");
     }
-    for t in &Catalogue::get().tables {
+    for t in Catalogue::get().source_tables() {
         let cl = bicep_str(&custom_table(t.name));
         let _ = writeln!(
             b,
@@ -744,7 +747,7 @@ pub fn schema_text(tables: &[&Table]) -> String {
     use std::fmt::Write;
     let groups = dcr_groups();
     let mut s = String::new();
-    for (i, t) in tables.iter().enumerate() {
+    for (i, t) in tables.iter().filter(|t| t.asim.is_none()).enumerate() {
         if i > 0 {
             s.push('\n');
         }
@@ -871,7 +874,7 @@ mod tests {
 
     #[test]
     fn every_stream_has_unique_acceptable_names() {
-        for t in &Catalogue::get().tables {
+        for t in Catalogue::get().source_tables() {
             let cols = stream_columns(t);
             let mut seen = std::collections::HashSet::new();
             for c in &cols {
@@ -951,7 +954,7 @@ mod tests {
         assert_eq!(params["retentionInDays"]["defaultValue"], 90);
 
         let tables = resources_of(&t, "Microsoft.OperationalInsights/workspaces/tables");
-        let cat = &Catalogue::get().tables;
+        let cat: Vec<&Table> = Catalogue::get().source_tables().collect();
         assert_eq!(tables.len(), cat.len());
         for (r, table) in tables.iter().zip(cat) {
             let cl = custom_table(table.name);
@@ -1088,8 +1091,7 @@ mod tests {
         }
         // Every table in exactly one DCR, in catalogue order.
         let all: Vec<String> = Catalogue::get()
-            .tables
-            .iter()
+            .source_tables()
             .map(|t| t.name.to_string())
             .collect();
         assert_eq!(seen, all);
@@ -1118,7 +1120,7 @@ mod tests {
         // Today's catalogue: 13 tables, 10 streams per DCR.
         assert_eq!(
             groups.iter().map(Vec::len).collect::<Vec<_>>(),
-            [10, Catalogue::get().tables.len() - 10]
+            [10, Catalogue::get().source_tables().count() - 10]
         );
         assert_eq!(
             dcr_of(Catalogue::get().by_name("SigninLogs").unwrap()),
@@ -1190,7 +1192,7 @@ mod tests {
             assert!(b.contains(p), "{p}");
         }
         // The column lists, parsed back.
-        for t in &Catalogue::get().tables {
+        for t in Catalogue::get().source_tables() {
             let start = b
                 .find(&format!("var columns{} = [\n", t.name))
                 .unwrap_or_else(|| panic!("{}", t.name));

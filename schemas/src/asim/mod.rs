@@ -20,12 +20,11 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, Int32Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::DataType;
 use serde_json::Value;
 
 use crate::catalogue::{extra, Catalogue, LaType, Table};
 use crate::loganalytics::StreamColumn;
-use crate::schema::arrow_field;
 use crate::SchemaOptions;
 
 pub use lookups::Lookup;
@@ -217,23 +216,31 @@ pub enum Cond {
     Contains(&'static Expr, &'static str),
 }
 
+/// The catalogue table of an ASIM schema (its columns but `AdditionalFields`, then the
+/// trailing columns every table has): the shape of [`normalize`]'s batches.
+pub fn table_of(schema: AsimSchema) -> &'static Table {
+    Catalogue::get()
+        .by_name(schema.table())
+        .expect("the catalogue has every ASIM table")
+}
+
 /// The ASIM stream's columns under the names the table has (no renames: these are the built-in
 /// table's own columns), each reading its column of [`normalize`]'s batch.
 pub fn stream_columns(schema: AsimSchema) -> Vec<StreamColumn> {
+    let arrow = crate::schema::shared_schema_for(table_of(schema), SchemaOptions::default());
     schema
         .columns()
         .iter()
-        .enumerate()
-        .map(|(arrow_index, (name, la_type))| StreamColumn {
+        .map(|(name, la_type)| StreamColumn {
             name: name.to_string(),
             la_type: *la_type,
-            arrow_index,
+            arrow_index: arrow.index_of(name).expect("an ASIM table column"),
         })
         .collect()
 }
 
-/// The position columns an ASIM batch carries after its ASIM columns, taken unchanged from the
-/// source batch: they trace each row to its message and let destinations ack by position.
+/// The position columns an ASIM batch takes unchanged from its source batch: they trace each
+/// row to its message and let destinations ack and name files by position.
 pub const POSITION_COLUMNS: [&str; 5] = [
     extra::SOURCE,
     extra::PARTITION,
@@ -256,23 +263,27 @@ impl std::fmt::Display for MappingError {
 impl std::error::Error for MappingError {}
 
 /// Rows of `batch` (a normalized batch of `mapping`'s source table) as ASIM rows: one output
-/// row per input row, in order, with [`arrow_schema`]'s columns.
+/// row per input row, in order, in the catalogue schema of the ASIM table ([`table_of`]).
 pub fn normalize(mapping: &Mapping, batch: &RecordBatch) -> Result<RecordBatch, MappingError> {
     let schema = mapping.schema;
     let source = Source::new(mapping, batch)?;
     let rows = batch.num_rows();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.columns().len() + 5);
-    let mut fields: Vec<Field> = Vec::with_capacity(columns.capacity());
-    let time_unit = source.time_unit();
     let opts = SchemaOptions {
-        nanosecond_timestamps: time_unit == Some(arrow_schema::TimeUnit::Nanosecond),
+        nanosecond_timestamps: source.time_unit() == Some(arrow_schema::TimeUnit::Nanosecond),
     };
-    for (name, la_type) in schema.columns() {
-        let expr = mapping.expr(name);
-        let array: ArrayRef = match (la_type, expr) {
-            (_, None) => {
-                arrow_array::new_null_array(&crate::schema::arrow_type(*la_type, opts), rows)
-            }
+    let target = crate::schema::shared_schema_for(table_of(schema), opts);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
+    for field in target.fields() {
+        let name = field.name().as_str();
+        if POSITION_COLUMNS.contains(&name) {
+            columns.push(source.column(name)?.clone());
+            continue;
+        }
+        let la_type = schema
+            .column_type(name)
+            .ok_or_else(|| MappingError(format!("{name} is not a column of {}", schema.table())))?;
+        let array: ArrayRef = match (la_type, mapping.expr(name)) {
+            (_, None) => arrow_array::new_null_array(field.data_type(), rows),
             (LaType::Datetime, Some(Expr::Col(c))) => source.column(c)?.clone(),
             (LaType::Datetime, Some(e)) => {
                 return Err(MappingError(format!(
@@ -313,24 +324,10 @@ pub fn normalize(mapping: &Mapping, batch: &RecordBatch) -> Result<RecordBatch, 
                 )))
             }
         };
-        let field = match la_type {
-            LaType::Datetime => Field::new(*name, array.data_type().clone(), true),
-            _ => arrow_field(name, *la_type, opts),
-        };
-        fields.push(field);
         columns.push(array);
     }
-    for name in POSITION_COLUMNS {
-        let array = source.column(name)?.clone();
-        fields.push(Field::new(name, array.data_type().clone(), true));
-        columns.push(array);
-    }
-    let metadata = HashMap::from([("aad.table".to_string(), schema.table().to_string())]);
-    RecordBatch::try_new(
-        Arc::new(Schema::new_with_metadata(fields, metadata)),
-        columns,
-    )
-    .map_err(|e| MappingError(format!("{}: {e}", mapping.source_table)))
+    RecordBatch::try_new(target, columns)
+        .map_err(|e| MappingError(format!("{}: {e}", mapping.source_table)))
 }
 
 /// The source batch, read by column name, with each row's JSON columns parsed once.

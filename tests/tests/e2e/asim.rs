@@ -165,3 +165,121 @@ schema = "asim"
         "columns the ASIM streams do not declare were sent: {undeclared}"
     );
 }
+
+/// `[lake] asim`: the lake keeps ASIM tables beside the source tables, one row per routed
+/// source row, with exactly the columns the ASIM streams send (so SQL over the lake and KQL over
+/// Sentinel share field names), in Parquet and in Delta alike.
+#[test]
+fn a_lake_keeps_asim_tables_with_the_asim_columns() {
+    for format in ["parquet", "delta"] {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = capture(dir.path(), 2000, 44, 50);
+        let lake = dir.path().join("lake");
+        let cfg = dir.path().join("lake.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[lake]\nout = \"{}\"\nformat = \"{format}\"\nasim = [\"Authentication\", \"AuditEvent\"]\n",
+                lake.display()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(aad_ingest_bin())
+            .args(["convert", "-c"])
+            .arg(&cfg)
+            .arg(&cap.file)
+            .output()
+            .expect("run aad-ingest convert");
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Delta tables are read by the `deltalake` package and exported to Parquet.
+        let exported = dir.path().join("exported");
+        let root = if format == "delta" {
+            let tables = aad_tests::delta_export(&lake, &exported);
+            use simd_json::prelude::ValueAsScalar;
+            assert!(tables["ASimAuthenticationEventLogs"]["rows"].as_u64() > Some(0));
+            exported.clone()
+        } else {
+            lake.clone()
+        };
+        let scan = |table: &str| {
+            format!(
+                "read_parquet('{}/table={table}/**/*.parquet')",
+                root.display()
+            )
+        };
+        let ids = |table: &str, filter: &str| -> BTreeMap<String, usize> {
+            let mut m = BTreeMap::new();
+            for r in duckdb(&format!("SELECT Id FROM {} WHERE {filter}", scan(table))) {
+                let id = r["Id"].clone().filter(|i| !i.is_empty());
+                *m.entry(id.unwrap_or_else(|| "<none>".into())).or_insert(0) += 1;
+            }
+            m
+        };
+        let asim_uids = |table: &str| -> BTreeMap<String, usize> {
+            let mut m = BTreeMap::new();
+            for r in duckdb(&format!(
+                "SELECT EventOriginalUid AS u FROM {}",
+                scan(table)
+            )) {
+                *m.entry(r["u"].clone().unwrap_or_else(|| "<none>".into()))
+                    .or_insert(0) += 1;
+            }
+            m
+        };
+        let mut signins = BTreeMap::new();
+        for t in [
+            "SigninLogs",
+            "AADNonInteractiveUserSignInLogs",
+            "AADServicePrincipalSignInLogs",
+            "AADManagedIdentitySignInLogs",
+        ] {
+            for (id, n) in ids(t, "true") {
+                *signins.entry(id).or_insert(0) += n;
+            }
+        }
+        assert!(!signins.is_empty());
+        assert_eq!(
+            asim_uids("ASimAuthenticationEventLogs"),
+            signins,
+            "{format}"
+        );
+        assert_eq!(
+            asim_uids("ASimAuditEventLogs"),
+            ids("AuditLogs", "true"),
+            "{format}"
+        );
+        // The lake's ASIM columns: the streams' columns, then the position columns.
+        for schema in aad_schemas::asim::AsimSchema::ALL {
+            let cols: Vec<String> = duckdb(&format!(
+                "SELECT column_name AS c FROM (DESCRIBE SELECT * FROM {})",
+                scan(schema.table())
+            ))
+            .into_iter()
+            .map(|r| r["c"].clone().unwrap())
+            .collect();
+            for (c, _) in schema.columns() {
+                assert!(cols.iter().any(|x| x == c), "{format}: {c} in {cols:?}");
+            }
+            assert!(cols.iter().any(|x| x == "_SequenceNumber"), "{cols:?}");
+        }
+        // A success and a failure, as the parsers say.
+        let results = duckdb(&format!(
+            "SELECT DISTINCT s.ResultType AS rt, a.EventResult AS r FROM {} s JOIN {} a ON s.Id = a.EventOriginalUid",
+            scan("SigninLogs"),
+            scan("ASimAuthenticationEventLogs")
+        ));
+        assert!(!results.is_empty());
+        for r in results {
+            let want = if r["rt"].as_deref() == Some("0") {
+                "Success"
+            } else {
+                "Failure"
+            };
+            assert_eq!(r["r"].as_deref(), Some(want), "{format}: {r:?}");
+        }
+    }
+}
