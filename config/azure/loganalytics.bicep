@@ -2013,6 +2013,308 @@ var columnsUnknownCategoryLogs = [
   }
 ]
 
+var columnsASimAuthenticationEventLogs = [
+  {
+    name: 'TimeGenerated'
+    type: 'datetime'
+  }
+  {
+    name: 'EventCount'
+    type: 'int'
+  }
+  {
+    name: 'EventStartTime'
+    type: 'datetime'
+  }
+  {
+    name: 'EventEndTime'
+    type: 'datetime'
+  }
+  {
+    name: 'EventType'
+    type: 'string'
+  }
+  {
+    name: 'EventSubType'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalSubType'
+    type: 'string'
+  }
+  {
+    name: 'EventResult'
+    type: 'string'
+  }
+  {
+    name: 'EventResultDetails'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalResultDetails'
+    type: 'string'
+  }
+  {
+    name: 'EventSeverity'
+    type: 'string'
+  }
+  {
+    name: 'EventProduct'
+    type: 'string'
+  }
+  {
+    name: 'EventProductVersion'
+    type: 'string'
+  }
+  {
+    name: 'EventVendor'
+    type: 'string'
+  }
+  {
+    name: 'EventSchemaVersion'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalUid'
+    type: 'string'
+  }
+  {
+    name: 'LogonMethod'
+    type: 'string'
+  }
+  {
+    name: 'SrcIpAddr'
+    type: 'string'
+  }
+  {
+    name: 'SrcHostname'
+    type: 'string'
+  }
+  {
+    name: 'SrcDvcId'
+    type: 'string'
+  }
+  {
+    name: 'SrcDvcIdType'
+    type: 'string'
+  }
+  {
+    name: 'SrcDvcOs'
+    type: 'string'
+  }
+  {
+    name: 'SrcGeoCity'
+    type: 'string'
+  }
+  {
+    name: 'SrcGeoCountry'
+    type: 'string'
+  }
+  {
+    name: 'SrcGeoRegion'
+    type: 'string'
+  }
+  {
+    name: 'SrcGeoLatitude'
+    type: 'real'
+  }
+  {
+    name: 'SrcGeoLongitude'
+    type: 'real'
+  }
+  {
+    name: 'HttpUserAgent'
+    type: 'string'
+  }
+  {
+    name: 'TargetSessionId'
+    type: 'string'
+  }
+  {
+    name: 'TargetUserId'
+    type: 'string'
+  }
+  {
+    name: 'TargetUserIdType'
+    type: 'string'
+  }
+  {
+    name: 'TargetUsername'
+    type: 'string'
+  }
+  {
+    name: 'TargetUsernameType'
+    type: 'string'
+  }
+  {
+    name: 'TargetUserType'
+    type: 'string'
+  }
+  {
+    name: 'TargetAppId'
+    type: 'string'
+  }
+  {
+    name: 'TargetAppName'
+    type: 'string'
+  }
+  {
+    name: 'TargetAppType'
+    type: 'string'
+  }
+  {
+    name: 'ActingAppId'
+    type: 'string'
+  }
+  {
+    name: 'ActingAppType'
+    type: 'string'
+  }
+  {
+    name: 'ActingOriginalAppType'
+    type: 'string'
+  }
+  {
+    name: 'AdditionalFields'
+    type: 'dynamic'
+  }
+]
+
+var columnsASimAuditEventLogs = [
+  {
+    name: 'TimeGenerated'
+    type: 'datetime'
+  }
+  {
+    name: 'EventCount'
+    type: 'int'
+  }
+  {
+    name: 'EventStartTime'
+    type: 'datetime'
+  }
+  {
+    name: 'EventEndTime'
+    type: 'datetime'
+  }
+  {
+    name: 'EventType'
+    type: 'string'
+  }
+  {
+    name: 'EventResult'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalResultDetails'
+    type: 'string'
+  }
+  {
+    name: 'EventSeverity'
+    type: 'string'
+  }
+  {
+    name: 'EventProduct'
+    type: 'string'
+  }
+  {
+    name: 'EventVendor'
+    type: 'string'
+  }
+  {
+    name: 'EventSchemaVersion'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalUid'
+    type: 'string'
+  }
+  {
+    name: 'EventOriginalType'
+    type: 'string'
+  }
+  {
+    name: 'Operation'
+    type: 'string'
+  }
+  {
+    name: 'Object'
+    type: 'string'
+  }
+  {
+    name: 'ObjectId'
+    type: 'string'
+  }
+  {
+    name: 'ObjectType'
+    type: 'string'
+  }
+  {
+    name: 'OriginalObjectType'
+    type: 'string'
+  }
+  {
+    name: 'OldValue'
+    type: 'string'
+  }
+  {
+    name: 'NewValue'
+    type: 'string'
+  }
+  {
+    name: 'ActorUsername'
+    type: 'string'
+  }
+  {
+    name: 'ActorUsernameType'
+    type: 'string'
+  }
+  {
+    name: 'ActorUserId'
+    type: 'string'
+  }
+  {
+    name: 'ActorUserIdType'
+    type: 'string'
+  }
+  {
+    name: 'ActorUserType'
+    type: 'string'
+  }
+  {
+    name: 'ActorUserAadId'
+    type: 'string'
+  }
+  {
+    name: 'ActorScope'
+    type: 'string'
+  }
+  {
+    name: 'ActorScopeId'
+    type: 'string'
+  }
+  {
+    name: 'ActorSessionId'
+    type: 'string'
+  }
+  {
+    name: 'SrcIpAddr'
+    type: 'string'
+  }
+  {
+    name: 'TargetAppName'
+    type: 'string'
+  }
+  {
+    name: 'TargetAppType'
+    type: 'string'
+  }
+  {
+    name: 'AdditionalFields'
+    type: 'dynamic'
+  }
+]
+
 resource tableSigninLogs 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = {
   parent: workspace
   name: 'SigninLogs_CL'
@@ -2418,6 +2720,55 @@ resource dcr2 'Microsoft.Insights/dataCollectionRules@2023-03-11' = {
   }
 }
 
+resource dcr3 'Microsoft.Insights/dataCollectionRules@2023-03-11' = {
+  name: '${namePrefix}-dcr-3'
+  location: location
+  dependsOn: [
+  ]
+  properties: {
+    dataCollectionEndpointId: dce.id
+    streamDeclarations: {
+      'Custom-ASimAuthenticationEventLogs': {
+        columns: columnsASimAuthenticationEventLogs
+      }
+      'Custom-ASimAuditEventLogs': {
+        columns: columnsASimAuditEventLogs
+      }
+    }
+    destinations: {
+      logAnalytics: [
+        {
+          workspaceResourceId: workspace.id
+          name: 'workspace'
+        }
+      ]
+    }
+    dataFlows: [
+      {
+        streams: [
+          'Custom-ASimAuthenticationEventLogs'
+        ]
+        destinations: [
+          'workspace'
+        ]
+        transformKql: 'source'
+        outputStream: 'Microsoft-ASimAuthenticationEventLogs'
+      }
+      {
+        streams: [
+          'Custom-ASimAuditEventLogs'
+        ]
+        destinations: [
+          'workspace'
+        ]
+        transformKql: 'source'
+        outputStream: 'Microsoft-ASimAuditEventLogs'
+      }
+    ]
+  }
+}
+
 output logsIngestionEndpoint string = dce.properties.logsIngestion.endpoint
 output dcr1ImmutableId string = dcr1.properties.immutableId
 output dcr2ImmutableId string = dcr2.properties.immutableId
+output dcr3ImmutableId string = dcr3.properties.immutableId

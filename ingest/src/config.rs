@@ -124,6 +124,17 @@ pub struct RouteConfig {
     /// Log Analytics only: this route's DCR, when tables span several.
     #[serde(default)]
     pub dcr_immutable_id: Option<String>,
+    /// Log Analytics only: `"asim"` sends the tables' rows as ASIM events (see
+    /// `aad_schemas::asim`) instead of their own columns.
+    #[serde(default)]
+    pub schema: Option<RouteSchema>,
+}
+
+/// What a route sends: ASIM rows to the built-in ASIM tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteSchema {
+    Asim,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -252,6 +263,10 @@ pub struct LakeConfig {
     pub zstd_level: i32,
     #[serde(default)]
     pub format: LakeFormat,
+    /// ASIM tables the lake also keeps (`"Authentication"`, `"AuditEvent"`), made from the rows
+    /// of the tables it receives, with the columns Sentinel's ASIM tables have.
+    #[serde(default)]
+    pub asim: Vec<String>,
 }
 
 /// How a lake is laid out.

@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aad_schemas::asim::{mapping_for, AsimSchema, Mapping};
 use aad_schemas::filter::RowFilter;
 use aad_schemas::loganalytics::default_stream;
 use aad_schemas::{Catalogue, Table, TableId};
@@ -12,7 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::config::{
     check_auth, positive, AuthConfig, DestinationConfig, LakeDestinationConfig, Purpose,
-    RouteConfig, RunConfig, LAKE_NAME, MAX_REQUEST_BYTES,
+    RouteConfig, RouteSchema, RunConfig, LAKE_NAME, MAX_REQUEST_BYTES,
 };
 use crate::destination::TableBatch;
 
@@ -22,6 +23,8 @@ use crate::destination::TableBatch;
 pub struct Configured {
     pub path: String,
     pub config: DestinationConfig,
+    /// A lake's ASIM tables (`[lake] asim`), as written in the config.
+    pub asim: Vec<String>,
 }
 
 /// Every destination the config (and `convert --out`, as `extra_lake`) asks for, in order.
@@ -44,18 +47,21 @@ pub fn configured(
         all.push(Configured {
             path: "lake".into(),
             config: lake(&l.out, l.nanos, l.zstd_level, l.format),
+            asim: l.asim.clone(),
         });
     }
     if let Some(l) = extra_lake {
         all.push(Configured {
             path: "--out".into(),
             config: DestinationConfig::Lake(l.clone()),
+            asim: Vec::new(),
         });
     }
     for (i, d) in config.destination.iter().enumerate() {
         all.push(Configured {
             path: format!("destination[{i}]"),
             config: d.clone(),
+            asim: Vec::new(),
         });
     }
     all
@@ -68,12 +74,18 @@ pub struct TableRoute {
     /// Log Analytics: the DCR input stream and the DCR.
     pub stream: String,
     pub dcr_immutable_id: Option<String>,
+    /// `schema = "asim"`: the mapping that turns the table's rows into ASIM rows (after the
+    /// `where`, which reads the table's own columns).
+    pub asim: Option<&'static Mapping>,
 }
 
 /// A destination's routes, by table.
 #[derive(Debug, Default)]
 pub struct TableRoutes {
     by_table: Vec<Option<TableRoute>>,
+    /// A lake's ASIM tables: the rows routed to a mapped table are also written, as ASIM rows,
+    /// to its schema's table here.
+    asim_tables: Vec<AsimSchema>,
     /// Rows a `where` kept back.
     pub filtered_out: AtomicU64,
 }
@@ -89,6 +101,7 @@ impl TableRoutes {
             filter: None,
             stream: None,
             dcr_immutable_id: None,
+            schema: None,
         }];
         let routes = match (&d.config, routes.is_empty()) {
             (DestinationConfig::Lake(_), true) => &everything[..],
@@ -108,6 +121,13 @@ impl TableRoutes {
                         table.name
                     );
                 }
+                // The `where` reads the table's own columns, before the ASIM mapping.
+                let asim = match r.schema {
+                    None => None,
+                    Some(RouteSchema::Asim) => {
+                        Some(asim_mapping(table).with_context(|| format!("{at}.schema"))?)
+                    }
+                };
                 let filter =
                     match &r.filter {
                         Some(sql) => Some(RowFilter::compile(sql, table).map_err(|e| {
@@ -115,18 +135,34 @@ impl TableRoutes {
                         })?),
                         None => None,
                     };
+                let stream = match (&r.stream, asim) {
+                    (Some(s), _) => s.clone(),
+                    (None, Some(m)) => m.schema.default_stream(),
+                    (None, None) => default_stream(table.name),
+                };
                 *slot = Some(TableRoute {
                     filter,
-                    stream: r
-                        .stream
-                        .clone()
-                        .unwrap_or_else(|| default_stream(table.name)),
+                    stream,
                     dcr_immutable_id: r.dcr_immutable_id.clone().or(default_dcr.clone()),
+                    asim,
                 });
+            }
+        }
+        let mut asim_tables = Vec::new();
+        for name in &d.asim {
+            match AsimSchema::ALL.into_iter().find(|s| s.name() == name) {
+                Some(s) if !asim_tables.contains(&s) => asim_tables.push(s),
+                Some(_) => bail!("{}.asim: {name} is listed twice", d.path),
+                None => bail!(
+                    "{}.asim: unknown ASIM schema {name:?} (known: {})",
+                    d.path,
+                    AsimSchema::ALL.map(AsimSchema::name).join(", ")
+                ),
             }
         }
         Ok(TableRoutes {
             by_table,
+            asim_tables,
             filtered_out: AtomicU64::new(0),
         })
     }
@@ -165,13 +201,37 @@ impl TableRoutes {
                     kept
                 }
             };
-            if kept.num_rows() > 0 {
-                out.push((*table, *hour, kept));
+            if kept.num_rows() == 0 {
+                continue;
             }
+            let catalogue = Catalogue::get();
+            if let Some(m) = mapping_for(catalogue.table(*table).name)
+                .filter(|m| self.asim_tables.contains(&m.schema))
+            {
+                let rows = aad_schemas::asim::normalize(m, &kept)
+                    .with_context(|| format!("ASIM rows of {}", m.source_table))?;
+                out.push((aad_schemas::asim::table_of(m.schema).id, *hour, rows));
+            }
+            out.push((*table, *hour, kept));
         }
         self.filtered_out.fetch_add(dropped, Ordering::Relaxed);
         Ok(out)
     }
+}
+
+/// The ASIM mapping of a table a `schema = "asim"` route names.
+fn asim_mapping(table: &Table) -> Result<&'static Mapping> {
+    mapping_for(table.name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "\"asim\" has no mapping for {} (ASIM mappings exist for {})",
+            table.name,
+            aad_schemas::asim::MAPPINGS
+                .iter()
+                .map(|m| m.source_table)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// Table names (or `"*"`) to tables.
@@ -183,15 +243,17 @@ fn expand(names: &[String]) -> Result<Vec<&'static Table>> {
     let mut out: Vec<&'static Table> = Vec::new();
     for n in names {
         if n == "*" {
-            out.extend(catalogue.tables.iter());
+            out.extend(catalogue.source_tables());
         } else {
             match catalogue.by_name(n) {
+                Some(t) if t.asim.is_some() => bail!(
+                    "{n} is an ASIM table: its rows come from a route with schema = \"asim\" (Log Analytics) or from [lake] asim"
+                ),
                 Some(t) => out.push(t),
                 None => bail!(
                     "unknown table {n:?} (known: {})",
                     catalogue
-                        .tables
-                        .iter()
+                        .source_tables()
                         .map(|t| t.name)
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -255,8 +317,8 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
                     bail!("{}.nanos: Delta has no nanosecond timestamp type; format = \"delta\" stores microseconds", d.path);
                 }
                 for (j, r) in l.route.iter().enumerate() {
-                    if r.stream.is_some() || r.dcr_immutable_id.is_some() {
-                        bail!("{}.route[{j}]: stream and dcr_immutable_id are for Log Analytics destinations", d.path);
+                    if r.stream.is_some() || r.dcr_immutable_id.is_some() || r.schema.is_some() {
+                        bail!("{}.route[{j}]: stream, dcr_immutable_id and schema are for Log Analytics destinations", d.path);
                     }
                 }
             }
@@ -328,8 +390,7 @@ pub fn check(config: &RunConfig, purpose: Purpose) -> Result<()> {
         }
     }
     let unrouted: Vec<&str> = catalogue
-        .tables
-        .iter()
+        .source_tables()
         .filter(|t| !routed[t.id.0 as usize] && !config.drop.iter().any(|d| d == t.name))
         .map(|t| t.name)
         .collect();
@@ -383,4 +444,89 @@ fn check_dcr(dcr: &str) -> Result<()> {
         bail!("{dcr:?} is not a DCR immutable id (dcr-<32 hex digits>)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASIM: &str = r#"
+[lake]
+out = "lake"
+
+[[destination]]
+name = "sentinel-asim"
+kind = "loganalytics"
+endpoint = "https://dce.westeurope-1.ingest.monitor.azure.com"
+dcr_immutable_id = "dcr-0123456789abcdef0123456789abcdef"
+auth = { method = "managed_identity" }
+
+[[destination.route]]
+tables = ["SigninLogs", "AADServicePrincipalSignInLogs", "AuditLogs"]
+schema = "asim"
+where = "ResultType <> '0'"
+"#;
+
+    fn convert(text: &str) -> Result<RunConfig> {
+        RunConfig::parse_for(text, Purpose::Convert { extra_lake: false })
+    }
+
+    #[test]
+    fn an_asim_route_posts_to_the_asim_streams_and_filters_on_the_source_columns() {
+        let config = convert(ASIM).unwrap();
+        let all = configured(&config, None);
+        let routes = TableRoutes::compile(&all[1]).unwrap();
+        let cat = Catalogue::get();
+        let route = |name: &str| routes.get(cat.by_name(name).unwrap().id).unwrap();
+        assert_eq!(
+            route("SigninLogs").stream,
+            "Custom-ASimAuthenticationEventLogs"
+        );
+        assert_eq!(
+            route("AADServicePrincipalSignInLogs").stream,
+            "Custom-ASimAuthenticationEventLogs"
+        );
+        assert_eq!(route("AuditLogs").stream, "Custom-ASimAuditEventLogs");
+        assert_eq!(
+            route("AuditLogs").asim.unwrap().source_table,
+            "AuditLogs",
+            "the audit mapping"
+        );
+        assert!(route("SigninLogs").filter.is_some());
+    }
+
+    #[test]
+    fn an_asim_route_naming_a_table_without_a_mapping_is_refused() {
+        let text = ASIM.replace("\"AuditLogs\"]", "\"AuditLogs\", \"AADProvisioningLogs\"]");
+        let e = format!("{:#}", convert(&text).unwrap_err());
+        assert!(
+            e.contains("destination[0].route[0].schema: \"asim\" has no mapping for AADProvisioningLogs (ASIM mappings exist for SigninLogs, AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs)"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            convert(&ASIM.replace("\"asim\"", "\"ocsf\"")).unwrap_err()
+        );
+        assert!(e.contains("unknown variant `ocsf`, expected `asim`"), "{e}");
+        // The ASIM tables are made, not routed; a lake's ASIM schemas are checked by name.
+        let e = format!(
+            "{:#}",
+            convert(&ASIM.replace("\"AuditLogs\"]", "\"ASimAuditEventLogs\"]")).unwrap_err()
+        );
+        assert!(
+            e.contains("destination[0].route[0].tables: ASimAuditEventLogs is an ASIM table"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            convert(&ASIM.replace("out = \"lake\"", "out = \"lake\"\nasim = [\"Audit\"]"))
+                .unwrap_err()
+        );
+        assert!(
+            e.contains(
+                "lake.asim: unknown ASIM schema \"Audit\" (known: Authentication, AuditEvent)"
+            ),
+            "{e}"
+        );
+    }
 }

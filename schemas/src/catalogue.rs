@@ -96,6 +96,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// True for the catch-all table of records whose category is not in the catalogue.
     pub is_unknown: bool,
+    /// An ASIM table: its rows are made from other tables' rows by [`crate::asim::normalize`]
+    /// (for a lake that asks for them), never from records. Its columns are the schema's
+    /// ([`crate::asim::AsimSchema::columns`]) but `AdditionalFields`, which every table carries.
+    pub asim: Option<crate::asim::AsimSchema>,
 }
 
 impl Table {
@@ -153,12 +157,17 @@ impl Catalogue {
         self.tables.iter().find(|t| t.name == name)
     }
 
+    /// The tables records land in: every table but the ASIM ones.
+    pub fn source_tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.iter().filter(|t| t.asim.is_none())
+    }
+
     /// The table for a record's `category`, matched case-insensitively against the categories
     /// Entra sends, their known aliases, and the table names themselves (quirk §d.21).
     pub fn table_for_category(&self, category: &str) -> Option<TableId> {
         self.tables
             .iter()
-            .filter(|t| !t.is_unknown)
+            .filter(|t| !t.is_unknown && t.asim.is_none())
             .find(|t| {
                 t.name.eq_ignore_ascii_case(category)
                     || t.categories
@@ -863,7 +872,7 @@ fn build() -> Catalogue {
         (UNKNOWN_TABLE, &[], unknown, true),
     ];
 
-    let tables = defs
+    let mut tables: Vec<Table> = defs
         .into_iter()
         .enumerate()
         .map(|(i, (name, categories, decls, is_unknown))| {
@@ -877,9 +886,33 @@ fn build() -> Catalogue {
                 categories,
                 columns: decls.iter().map(column).collect(),
                 is_unknown,
+                asim: None,
             }
         })
         .collect();
+    // The ASIM tables, last: their columns are the ASIM schema's (declared beside the mapping).
+    for schema in crate::asim::AsimSchema::ALL {
+        tables.push(Table {
+            id: TableId(tables.len() as u16),
+            name: schema.table(),
+            categories: &[],
+            columns: schema
+                .columns()
+                .iter()
+                .filter(|(name, _)| *name != extra::ADDITIONAL_FIELDS)
+                .map(|&(name, la_type)| Column {
+                    name,
+                    la_type,
+                    sources: vec![Top(name)],
+                    holds_json: la_type == LaType::Dynamic,
+                    distinct_values: false,
+                    is_time: name == "TimeGenerated",
+                })
+                .collect(),
+            is_unknown: false,
+            asim: Some(schema),
+        });
+    }
     Catalogue { tables }
 }
 

@@ -8,6 +8,7 @@
 //! - [`builders`]: the column builders and per-table, per-hour batches the normalizer fills;
 //! - [`time`]: the lenient timestamp parser.
 
+pub mod asim;
 pub mod builders;
 pub mod catalogue;
 pub mod decode;

@@ -21,6 +21,7 @@
 
 use std::borrow::Cow;
 
+use crate::asim::AsimSchema;
 use crate::catalogue::{Catalogue, LaType, Table};
 use crate::schema::trailing_columns;
 
@@ -175,7 +176,7 @@ pub fn api_type(t: LaType) -> &'static str {
 /// catalogue always gives the same groups, and DCR `N` (1-based) is `groups[N - 1]`.
 pub fn dcr_groups() -> Vec<Vec<&'static Table>> {
     let mut groups: Vec<Vec<&'static Table>> = Vec::new();
-    for table in &Catalogue::get().tables {
+    for table in Catalogue::get().source_tables() {
         let fits = groups.last().is_some_and(|g| {
             let mut with = g.clone();
             with.push(table);
@@ -198,14 +199,17 @@ pub fn dcr_of(table: &Table) -> Option<usize> {
 }
 
 /// Whether one DCR holding `tables` stays within [`limits`].
-fn within_dcr_limits(tables: &[&Table], n: usize) -> bool {
+fn within_dcr_limits(tables: &[&'static Table], n: usize) -> bool {
     tables.len() <= limits::STREAMS_PER_DCR
         && tables.len() <= limits::DATA_FLOWS_PER_DCR
         && TRANSFORM_KQL.len() <= limits::TRANSFORM_CHARS
         && tables
             .iter()
             .all(|t| stream_columns(t).len() <= limits::COLUMNS_PER_TABLE)
-        && dcr_resource(n, tables).to_json().len() <= limits::RESOURCE_BYTES
+        && dcr_resource(n, &tables.iter().map(|t| table_flow(t)).collect::<Vec<_>>())
+            .to_json()
+            .len()
+            <= limits::RESOURCE_BYTES
 }
 
 /// The ARM template's name expression of DCR `n`.
@@ -318,8 +322,12 @@ fn quote(s: &str) -> String {
 /// `[{"name": …, "type": …}, …]`: the columns of a table's stream, which are also the columns
 /// of its custom table.
 fn columns_json(table: &Table) -> Json {
+    stream_columns_json(stream_columns(table))
+}
+
+fn stream_columns_json(columns: Vec<StreamColumn>) -> Json {
     Json::Arr(
-        stream_columns(table)
+        columns
             .into_iter()
             .map(|c| {
                 Json::Obj(vec![
@@ -394,33 +402,74 @@ fn dce_resource() -> Json {
     ])
 }
 
-/// DCR `n` (1-based) carrying `tables`.
-fn dcr_resource(n: usize, tables: &[&Table]) -> Json {
-    let depends = tables
+/// One data flow of a DCR: an input stream with its columns into an output stream.
+struct Flow {
+    stream: String,
+    columns: Vec<StreamColumn>,
+    output: String,
+    /// The custom table the flow writes, which the DCR must wait for; `None` for built-in
+    /// tables (the ASIM ones).
+    table: Option<&'static Table>,
+    /// The Bicep variable holding the columns.
+    bicep_columns: String,
+}
+
+/// A catalogue table's flow: `Custom-<Table>` into `Custom-<Table>_CL`.
+fn table_flow(t: &'static Table) -> Flow {
+    Flow {
+        stream: default_stream(t.name),
+        columns: stream_columns(t),
+        output: format!("Custom-{}", custom_table(t.name)),
+        table: Some(t),
+        bicep_columns: format!("columns{}", t.name),
+    }
+}
+
+/// An ASIM schema's flow: `Custom-<ASIM table>` into the built-in `Microsoft-<ASIM table>`.
+fn asim_flow(schema: AsimSchema) -> Flow {
+    Flow {
+        stream: schema.default_stream(),
+        columns: crate::asim::stream_columns(schema),
+        output: schema.output_stream(),
+        table: None,
+        bicep_columns: format!("columns{}", schema.table()),
+    }
+}
+
+/// The flows of the DCR after [`dcr_groups`]'s, which carries the ASIM streams.
+fn asim_flows() -> Vec<Flow> {
+    AsimSchema::ALL.into_iter().map(asim_flow).collect()
+}
+
+/// The 1-based DCR that carries the ASIM streams: the one after [`dcr_groups`]'s.
+pub fn asim_dcr() -> usize {
+    dcr_groups().len() + 1
+}
+
+/// DCR `n` (1-based) carrying `flows`.
+fn dcr_resource(n: usize, flows: &[Flow]) -> Json {
+    let depends = flows
         .iter()
-        .map(|t| Json::s(table_id(t)))
+        .filter_map(|f| f.table.map(|t| Json::s(table_id(t))))
         .chain([Json::s(format!("[{DCE_ID}]"))])
         .collect();
-    let streams = tables
+    let streams = flows
         .iter()
-        .map(|t| {
+        .map(|f| {
             (
-                default_stream(t.name),
-                Json::Obj(vec![("columns", columns_json(t))]),
+                f.stream.clone(),
+                Json::Obj(vec![("columns", stream_columns_json(f.columns.clone()))]),
             )
         })
         .collect();
-    let flows = tables
+    let flows = flows
         .iter()
-        .map(|t| {
+        .map(|f| {
             Json::Obj(vec![
-                ("streams", Json::Arr(vec![Json::s(default_stream(t.name))])),
+                ("streams", Json::Arr(vec![Json::s(f.stream.clone())])),
                 ("destinations", Json::Arr(vec![Json::s(DESTINATION_NAME)])),
                 ("transformKql", Json::s(TRANSFORM_KQL)),
-                (
-                    "outputStream",
-                    Json::s(format!("Custom-{}", custom_table(t.name))),
-                ),
+                ("outputStream", Json::s(f.output.clone())),
             ])
         })
         .collect();
@@ -475,14 +524,16 @@ pub fn arm_template() -> String {
         ));
         Json::Obj(p)
     };
-    let mut resources: Vec<Json> = Catalogue::get().tables.iter().map(table_resource).collect();
+    let mut resources: Vec<Json> = Catalogue::get()
+        .source_tables()
+        .map(table_resource)
+        .collect();
     resources.push(dce_resource());
-    resources.extend(
-        groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| dcr_resource(i + 1, g)),
-    );
+    resources.extend(groups.iter().enumerate().map(|(i, g)| {
+        let flows: Vec<Flow> = g.iter().map(|t| table_flow(t)).collect();
+        dcr_resource(i + 1, &flows)
+    }));
+    resources.push(dcr_resource(asim_dcr(), &asim_flows()));
     let mut outputs: Vec<(String, Json)> = vec![(
         ENDPOINT_OUTPUT.to_string(),
         Json::Obj(vec![
@@ -495,7 +546,7 @@ pub fn arm_template() -> String {
             ),
         ]),
     )];
-    outputs.extend((1..=groups.len()).map(|n| {
+    outputs.extend((1..=asim_dcr()).map(|n| {
         (
             immutable_id_output(n),
             Json::Obj(vec![
@@ -602,9 +653,14 @@ pub fn bicep() -> String {
         "resource workspace 'Microsoft.OperationalInsights/workspaces@{TABLES_API}' existing = {{\n  name: workspaceName\n}}\n"
     );
     // The columns of each table's stream, which are also the columns of its custom table.
-    for t in &Catalogue::get().tables {
-        let _ = writeln!(b, "var columns{} = [", t.name);
-        for c in stream_columns(t) {
+    let mut dcrs: Vec<Vec<Flow>> = groups
+        .iter()
+        .map(|g| g.iter().map(|t| table_flow(t)).collect())
+        .collect();
+    dcrs.push(asim_flows());
+    for f in dcrs.iter().flatten() {
+        let _ = writeln!(b, "var {} = [", f.bicep_columns);
+        for c in &f.columns {
             let _ = writeln!(
                 b,
                 "  {{\n    name: {}\n    type: {}\n  }}",
@@ -614,7 +670,7 @@ pub fn bicep() -> String {
         }
         b.push_str("]\n\n");
     }
-    for t in &Catalogue::get().tables {
+    for t in Catalogue::get().source_tables() {
         let cl = bicep_str(&custom_table(t.name));
         let _ = writeln!(
             b,
@@ -631,23 +687,23 @@ pub fn bicep() -> String {
          name: '${{namePrefix}}-dce'\n  location: location\n  properties: {{\n    \
          networkAcls: {{\n      publicNetworkAccess: 'Enabled'\n    }}\n  }}\n}}\n"
     );
-    for (i, g) in groups.iter().enumerate() {
+    for (i, g) in dcrs.iter().enumerate() {
         let n = i + 1;
         let _ = writeln!(
             b,
             "resource dcr{n} 'Microsoft.Insights/dataCollectionRules@{DCR_API}' = {{\n  \
              name: '${{namePrefix}}-dcr-{n}'\n  location: location\n  dependsOn: ["
         );
-        for t in g {
+        for t in g.iter().filter_map(|f| f.table) {
             let _ = writeln!(b, "    table{}", t.name);
         }
         b.push_str("  ]\n  properties: {\n    dataCollectionEndpointId: dce.id\n    streamDeclarations: {\n");
-        for t in g {
+        for f in g {
             let _ = writeln!(
                 b,
-                "      {}: {{\n        columns: columns{}\n      }}",
-                bicep_str(&default_stream(t.name)),
-                t.name
+                "      {}: {{\n        columns: {}\n      }}",
+                bicep_str(&f.stream),
+                f.bicep_columns
             );
         }
         let _ = writeln!(
@@ -657,15 +713,15 @@ pub fn bicep() -> String {
              dataFlows: [",
             bicep_str(DESTINATION_NAME)
         );
-        for t in g {
+        for f in g {
             let _ = writeln!(
                 b,
                 "      {{\n        streams: [\n          {}\n        ]\n        destinations: [\n          {}\n        ]\n        \
                  transformKql: {}\n        outputStream: {}\n      }}",
-                bicep_str(&default_stream(t.name)),
+                bicep_str(&f.stream),
                 bicep_str(DESTINATION_NAME),
                 bicep_str(TRANSFORM_KQL),
-                bicep_str(&format!("Custom-{}", custom_table(t.name)))
+                bicep_str(&f.output)
             );
         }
         b.push_str("    ]\n  }\n}\n\n");
@@ -674,7 +730,7 @@ pub fn bicep() -> String {
         b,
         "output {ENDPOINT_OUTPUT} string = dce.properties.logsIngestion.endpoint"
     );
-    for n in 1..=groups.len() {
+    for n in 1..=dcrs.len() {
         let _ = writeln!(
             b,
             "output {} string = dcr{n}.properties.immutableId",
@@ -685,12 +741,13 @@ pub fn bicep() -> String {
 }
 
 /// What `aad-ingest schema` prints: per table, its custom table's columns and types, its
-/// stream, its data flow, its DCR, and the renames the rule applied.
+/// stream, its data flow, its DCR, and the renames the rule applied; then the ASIM streams
+/// those tables can feed, with their data flows into the built-in ASIM tables.
 pub fn schema_text(tables: &[&Table]) -> String {
     use std::fmt::Write;
     let groups = dcr_groups();
     let mut s = String::new();
-    for (i, t) in tables.iter().enumerate() {
+    for (i, t) in tables.iter().filter(|t| t.asim.is_none()).enumerate() {
         if i > 0 {
             s.push('\n');
         }
@@ -750,9 +807,54 @@ pub fn schema_text(tables: &[&Table]) -> String {
             let _ = writeln!(s, "    {:width$}  {}{note}", c.name, api_type(c.la_type));
         }
     }
+    // The ASIM streams the listed tables can feed (a route with schema = "asim").
+    for schema in AsimSchema::ALL {
+        let sources: Vec<&crate::asim::Mapping> = crate::asim::MAPPINGS
+            .iter()
+            .copied()
+            .filter(|m| m.schema == schema && tables.iter().any(|t| t.name == m.source_table))
+            .collect();
+        if sources.is_empty() {
+            continue;
+        }
+        let stream = schema.default_stream();
+        let _ = writeln!(
+            s,
+            "\nASIM {} -> {} (built-in table)",
+            schema.name(),
+            schema.table()
+        );
+        let _ = writeln!(
+            s,
+            "  DCR:       {n} (<namePrefix>-dcr-{n}; immutable id in output {})",
+            immutable_id_output(asim_dcr()),
+            n = asim_dcr()
+        );
+        let _ = writeln!(s, "  stream:    {stream}");
+        let _ = writeln!(
+            s,
+            "  data flow: {stream} -> {} (transformKql: {TRANSFORM_KQL})",
+            schema.output_stream()
+        );
+        for m in &sources {
+            let _ = writeln!(
+                s,
+                "  from:      {} by {} {} (Azure/Azure-Sentinel@{})",
+                m.source_table,
+                m.parser.path,
+                m.parser.version,
+                &m.parser.commit[..12]
+            );
+        }
+        let cols = crate::asim::stream_columns(schema);
+        let _ = writeln!(s, "  columns ({}):", cols.len());
+        let width = cols.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for c in &cols {
+            let _ = writeln!(s, "    {:width$}  {}", c.name, api_type(c.la_type));
+        }
+    }
     s
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,7 +874,7 @@ mod tests {
 
     #[test]
     fn every_stream_has_unique_acceptable_names() {
-        for t in &Catalogue::get().tables {
+        for t in Catalogue::get().source_tables() {
             let cols = stream_columns(t);
             let mut seen = std::collections::HashSet::new();
             for c in &cols {
@@ -852,7 +954,7 @@ mod tests {
         assert_eq!(params["retentionInDays"]["defaultValue"], 90);
 
         let tables = resources_of(&t, "Microsoft.OperationalInsights/workspaces/tables");
-        let cat = &Catalogue::get().tables;
+        let cat: Vec<&Table> = Catalogue::get().source_tables().collect();
         assert_eq!(tables.len(), cat.len());
         for (r, table) in tables.iter().zip(cat) {
             let cl = custom_table(table.name);
@@ -882,12 +984,50 @@ mod tests {
     }
 
     #[test]
+    fn the_last_dcr_carries_each_asim_stream_into_its_built_in_table() {
+        let t = template();
+        let dcrs = resources_of(&t, "Microsoft.Insights/dataCollectionRules");
+        let n = asim_dcr();
+        let dcr = dcrs.last().unwrap();
+        assert_eq!(dcr["name"], dcr_name(n));
+        // Built-in tables: the DCR waits for the DCE only.
+        assert_eq!(dcr["dependsOn"], serde_json::json!([format!("[{DCE_ID}]")]));
+        let p = &dcr["properties"];
+        let flows = p["dataFlows"].as_array().unwrap();
+        assert_eq!(flows.len(), 2);
+        for (flow, (stream, output)) in flows.iter().zip([
+            (
+                "Custom-ASimAuthenticationEventLogs",
+                "Microsoft-ASimAuthenticationEventLogs",
+            ),
+            ("Custom-ASimAuditEventLogs", "Microsoft-ASimAuditEventLogs"),
+        ]) {
+            assert_eq!(flow["streams"], serde_json::json!([stream]));
+            assert_eq!(flow["outputStream"], output);
+            assert_eq!(flow["transformKql"], TRANSFORM_KQL);
+            let cols = columns_of(&p["streamDeclarations"][stream]["columns"]);
+            assert!(cols.contains(&("TimeGenerated".into(), "datetime".into())));
+            assert!(cols.contains(&("EventResult".into(), "string".into())));
+            assert!(cols.contains(&("EventCount".into(), "int".into())));
+            assert!(cols.contains(&("AdditionalFields".into(), "dynamic".into())));
+        }
+        assert!(t["outputs"][immutable_id_output(n)].is_object());
+        assert!(bicep().contains(&format!(
+            "output {} string = dcr{n}.properties.immutableId",
+            immutable_id_output(n)
+        )));
+        assert!(bicep().contains("outputStream: 'Microsoft-ASimAuditEventLogs'"));
+    }
+
+    #[test]
     fn every_dcr_is_within_the_limits_and_every_table_is_in_exactly_one() {
         let text = arm_template();
         let t = template();
         let dcrs = resources_of(&t, "Microsoft.Insights/dataCollectionRules");
         let groups = dcr_groups();
-        assert_eq!(dcrs.len(), groups.len());
+        // The catalogue's DCRs, then the one carrying the ASIM streams.
+        assert_eq!(dcrs.len(), groups.len() + 1);
+        assert_eq!(asim_dcr(), groups.len() + 1);
         let mut seen: Vec<String> = Vec::new();
         for (i, (dcr, group)) in dcrs.iter().zip(&groups).enumerate() {
             let n = i + 1;
@@ -951,8 +1091,7 @@ mod tests {
         }
         // Every table in exactly one DCR, in catalogue order.
         let all: Vec<String> = Catalogue::get()
-            .tables
-            .iter()
+            .source_tables()
             .map(|t| t.name.to_string())
             .collect();
         assert_eq!(seen, all);
@@ -981,7 +1120,7 @@ mod tests {
         // Today's catalogue: 13 tables, 10 streams per DCR.
         assert_eq!(
             groups.iter().map(Vec::len).collect::<Vec<_>>(),
-            [10, Catalogue::get().tables.len() - 10]
+            [10, Catalogue::get().source_tables().count() - 10]
         );
         assert_eq!(
             dcr_of(Catalogue::get().by_name("SigninLogs").unwrap()),
@@ -1053,7 +1192,7 @@ mod tests {
             assert!(b.contains(p), "{p}");
         }
         // The column lists, parsed back.
-        for t in &Catalogue::get().tables {
+        for t in Catalogue::get().source_tables() {
             let start = b
                 .find(&format!("var columns{} = [\n", t.name))
                 .unwrap_or_else(|| panic!("{}", t.name));
@@ -1149,6 +1288,23 @@ mod tests {
                     n = i + 1,
                 ));
             }
+        }
+        // The ASIM streams (routes with schema = "asim") flow into built-in tables.
+        let n = asim_dcr();
+        for schema in AsimSchema::ALL {
+            let sources: Vec<&str> = crate::asim::MAPPINGS
+                .iter()
+                .filter(|m| m.schema == schema)
+                .map(|m| m.source_table)
+                .collect();
+            s.push_str(&format!(
+                "| {} as ASIM {} | `{}` (built-in) | `{}` | `<namePrefix>-dcr-{n}` | `{}` |\n",
+                sources.join(", "),
+                schema.name(),
+                schema.table(),
+                schema.default_stream(),
+                immutable_id_output(n),
+            ));
         }
         s
     }

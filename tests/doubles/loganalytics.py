@@ -19,7 +19,11 @@ The contract
 Every resource of type ``Microsoft.Insights/dataCollectionRules`` of the template (top-level
 ``resources``, in template order) gets the i-th ``--dcr`` immutable id. A stream is accepted on
 a DCR only if it is declared in ``properties.streamDeclarations`` AND listed by one of that
-DCR's ``properties.dataFlows[].streams``.
+DCR's ``properties.dataFlows[].streams``. A data flow whose ``outputStream`` is
+``Microsoft-<table>`` must name a built-in table the double knows (``builtin_tables.py``: the
+ASIM tables, their columns from the Azure Monitor table reference) with transformKql ``source``,
+and each of its streams' columns must be a column of that table of the same type; otherwise the
+template is refused at start.
 
 Sources of each rule (reference docs in /work/shared/reference/):
   P = peers-and-log-analytics.md §3, L = lakehouse-sentinel-keda.md §5,
@@ -95,6 +99,9 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from builtin_tables import BUILTIN_TABLES  # noqa: E402
+
 MAX_BODY_BYTES = 1_048_576
 TOO_LARGE_MESSAGE = "Maximum allowed content length: 1048576 bytes (1 MB)"
 INGEST_API_VERSION = "2023-01-01"
@@ -167,6 +174,18 @@ def load_dcr(resource):
         raise ContractError(f"DCR {name}: streamDeclarations must be an object, "
                             "dataFlows an array")
     in_flows = {s for flow in flows if isinstance(flow, dict) for s in flow.get("streams") or []}
+    outputs = {}  # stream -> built-in table it flows into
+    for flow in flows:
+        output = str((flow or {}).get("outputStream", ""))
+        if output.startswith("Microsoft-"):
+            table = output[len("Microsoft-"):]
+            if table not in BUILTIN_TABLES:
+                raise ContractError(f"DCR {name}: output stream {output} is not a built-in table "
+                                    "the Logs Ingestion API can write")
+            if flow.get("transformKql", "source").strip() != "source":
+                raise ContractError(f"DCR {name}: only transformKql 'source' is modelled")
+            for s in flow.get("streams") or []:
+                outputs[s] = table
     streams = {}
     for stream, declaration in declarations.items():
         columns = (declaration or {}).get("columns")
@@ -180,6 +199,18 @@ def load_dcr(resource):
             if col in typed:
                 raise ContractError(f"DCR {name}: stream {stream}: column {col} declared twice")
             typed[col] = COLUMN_TYPES[kind]
+        table = outputs.get(stream)
+        if table is not None:
+            # transformKql 'source' into a built-in table: every column of the stream must be
+            # a column of the table, of the same type.
+            known = BUILTIN_TABLES[table]
+            for col, kind in typed.items():
+                if col not in known:
+                    raise ContractError(f"DCR {name}: stream {stream}: column {col} is not a "
+                                        f"column of {table}")
+                if COLUMN_TYPES[known[col]] != kind:
+                    raise ContractError(f"DCR {name}: stream {stream}: column {col} is {kind} "
+                                        f"but {table}.{col} is {known[col]}")
         if stream in in_flows:
             streams[stream] = typed
     return streams

@@ -490,5 +490,46 @@ class LogAnalyticsDoubleTest(unittest.TestCase):
         self.assertEqual(self.stats()["requests"], 80)
 
 
+class BuiltinTableFlows(unittest.TestCase):
+    """A flow into a built-in table (Microsoft-<table>) must declare only columns of that table,
+    of their types: checked when the template loads."""
+
+    @staticmethod
+    def template(columns, output="Microsoft-ASimAuditEventLogs", kql="source"):
+        return {"resources": [{
+            "type": "Microsoft.Insights/dataCollectionRules", "name": "dcr-x",
+            "properties": {
+                "streamDeclarations": {"Custom-A": {"columns": columns}},
+                "dataFlows": [{"streams": ["Custom-A"], "destinations": ["la"],
+                               "transformKql": kql, "outputStream": output}],
+            },
+        }]}
+
+    def load(self, template):
+        sys.path.insert(0, os.path.dirname(DOUBLE))
+        import loganalytics
+        return loganalytics.load_contract(template, [DCR_A]), loganalytics.ContractError
+
+    def test_asim_columns_of_the_table_are_accepted(self):
+        cols = [{"name": "TimeGenerated", "type": "datetime"}, {"name": "Operation", "type": "string"},
+                {"name": "EventCount", "type": "int"}, {"name": "AdditionalFields", "type": "dynamic"}]
+        contract, _ = self.load(self.template(cols))
+        self.assertEqual(contract[DCR_A]["Custom-A"]["EventCount"], "int")
+
+    def test_a_column_the_table_lacks_a_wrong_type_or_an_unknown_table_are_refused(self):
+        _, error = self.load(self.template([]))
+        cases = [
+            (self.template([{"name": "Dvc", "type": "string"}]), "column Dvc is not a column of ASimAuditEventLogs"),
+            (self.template([{"name": "EventCount", "type": "long"}]), "column EventCount is long but ASimAuditEventLogs.EventCount is int"),
+            (self.template([{"name": "LogonMethod", "type": "string"}]), "column LogonMethod is not a column of ASimAuditEventLogs"),
+            (self.template([], output="Microsoft-SigninLogs"), "is not a built-in table"),
+            (self.template([], kql="source | extend X = 1"), "only transformKql 'source'"),
+        ]
+        for template, message in cases:
+            with self.assertRaises(error) as ctx:
+                self.load(template)
+            self.assertIn(message, str(ctx.exception))
+
+
 if __name__ == "__main__":
     unittest.main()

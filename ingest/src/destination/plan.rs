@@ -120,6 +120,7 @@ impl Plan {
                                 .clone()
                                 .expect("checked: every route has a DCR"),
                             stream: r.stream.clone(),
+                            asim: r.asim,
                         },
                     )
                 })

@@ -67,6 +67,8 @@ pub const MAX_REQUEST_BYTES: usize = 1_000_000;
 pub struct StreamTarget {
     pub dcr_immutable_id: String,
     pub stream: String,
+    /// Rows go out as ASIM rows of this mapping (the stream has the ASIM table's columns).
+    pub asim: Option<&'static aad_schemas::asim::Mapping>,
 }
 
 /// How to reach Log Analytics and how hard to try.
@@ -182,6 +184,7 @@ struct Route {
     stream: String,
     dcr: String,
     keys: Vec<ColumnKey>,
+    asim: Option<&'static aad_schemas::asim::Mapping>,
 }
 
 /// What the delivery tasks share.
@@ -273,12 +276,16 @@ impl LogAnalyticsDestination {
             .streams
             .iter()
             .map(|(&table, target)| {
-                let columns = aad_schemas::loganalytics::stream_columns(catalogue.table(table));
+                let columns = match target.asim {
+                    Some(m) => aad_schemas::asim::stream_columns(m.schema),
+                    None => aad_schemas::loganalytics::stream_columns(catalogue.table(table)),
+                };
                 let route = Route {
                     url: stream_url(&opts.endpoint, &target.dcr_immutable_id, &target.stream),
                     stream: target.stream.clone(),
                     dcr: target.dcr_immutable_id.clone(),
                     keys: column_keys(&columns),
+                    asim: target.asim,
                 };
                 (table, Arc::new(route))
             })
@@ -646,6 +653,13 @@ impl SegmentWriter for LogAnalyticsSegment<'_> {
             if batch.num_rows() == 0 {
                 continue;
             }
+            // An ASIM route sends the same rows, positions included, as ASIM rows.
+            let batch = match route.asim {
+                None => batch,
+                Some(m) => aad_schemas::asim::normalize(m, &batch).with_context(|| {
+                    format!("{}: ASIM rows of {}", self.dest.shared.name, m.source_table)
+                })?,
+            };
             let encoder = RowEncoder::new(&route.keys, &batch).with_context(|| {
                 format!(
                     "{}: encoding {} for stream {}",

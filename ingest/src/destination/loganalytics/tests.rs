@@ -182,6 +182,7 @@ impl Setup {
                 StreamTarget {
                     dcr_immutable_id: "dcr-test".into(),
                     stream: "Custom-SigninLogs".into(),
+                    asim: None,
                 },
             )]),
             max_concurrency: 2,
