@@ -131,7 +131,7 @@ pub struct RouteConfig {
 }
 
 /// What a route sends: ASIM rows to the built-in ASIM tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RouteSchema {
     Asim,
