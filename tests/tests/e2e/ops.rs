@@ -22,17 +22,11 @@ fn write_routed_config(
     config: &ServiceConfig,
     double: &LogAnalyticsDouble,
 ) -> PathBuf {
-    let mut toml = config.toml();
-    toml.push_str(&format!(
-        r#"
-[[destination]]
-name = "sentinel"
-kind = "loganalytics"
-endpoint = "{endpoint}"
-auth = {{ method = "managed_identity" }}
-max_concurrency = 2
-
-[[destination.route]]
+    crate::service::write_la_config_with(
+        work,
+        config,
+        double,
+        r#"[[destination.route]]
 tables = ["SigninLogs"]
 where = "ResultType = '0'"
 dcr_immutable_id = "{dcr}"
@@ -41,12 +35,7 @@ dcr_immutable_id = "{dcr}"
 tables = ["AuditLogs"]
 dcr_immutable_id = "{dcr}"
 "#,
-        endpoint = double.endpoint(),
-        dcr = double.dcr_for("SigninLogs"),
-    ));
-    let path = work.join("run.toml");
-    std::fs::write(&path, toml).unwrap();
-    path
+    )
 }
 
 /// Per table, the rows in the lake.

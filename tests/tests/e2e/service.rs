@@ -1454,6 +1454,22 @@ pub(crate) fn write_la_config(
     config: &ServiceConfig,
     double: &aad_tests::loganalytics::LogAnalyticsDouble,
 ) -> PathBuf {
+    write_la_config_with(
+        work,
+        config,
+        double,
+        "[[destination.route]]\ntables = [\"SigninLogs\", \"AuditLogs\"]\ndcr_immutable_id = \"{dcr}\"\n",
+    )
+}
+
+/// A config with a Log Analytics destination `sentinel` beside the lake, with `routes` (TOML
+/// `[[destination.route]]` tables; `{dcr}` stands for the sign-ins' and audits' DCR).
+pub(crate) fn write_la_config_with(
+    work: &Path,
+    config: &ServiceConfig,
+    double: &aad_tests::loganalytics::LogAnalyticsDouble,
+    routes: &str,
+) -> PathBuf {
     let mut toml = config.toml();
     toml.push_str(&format!(
         r#"
@@ -1465,12 +1481,9 @@ auth = {{ method = "managed_identity" }}
 max_concurrency = 2
 max_request_bytes = 200000
 
-[[destination.route]]
-tables = ["SigninLogs", "AuditLogs"]
-dcr_immutable_id = "{dcr}"
-"#,
+{routes}"#,
         endpoint = double.endpoint(),
-        dcr = double.dcr_for("SigninLogs"),
+        routes = routes.replace("{dcr}", &double.dcr_for("SigninLogs")),
     ));
     assert_eq!(double.dcr_for("SigninLogs"), double.dcr_for("AuditLogs"));
     let path = work.join("run.toml");
