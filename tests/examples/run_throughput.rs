@@ -53,12 +53,14 @@ fn main() {
         })
         .collect();
 
+    let cpu_before = own_cpu_secs();
     let t = Instant::now();
     let report = aad_tests::convert_into(
         std::slice::from_ref(&cap.file),
         &work.path().join("convert-lake"),
     );
     let convert_secs = t.elapsed().as_secs_f64();
+    let convert_cpu = own_cpu_secs() - cpu_before;
 
     // The service runs as its own process (`aad-ingest run`, built with `cargo build --release
     // -p aad-ingest`), so its peak RSS is its own; the broker stays in this one.
@@ -80,6 +82,7 @@ fn main() {
     let config = c.write(&work.path().join("run.toml"));
     let log = work.path().join("run.log");
     let done_dir = checkpoints.join(format!("{ns}/entra/$default/checkpoint"));
+    let broker_before = own_cpu_secs();
     let t = Instant::now();
     let service = Service::start(
         &config,
@@ -104,6 +107,9 @@ fn main() {
         },
     );
     let run_secs = t.elapsed().as_secs_f64();
+    // The broker lives in this process; the service's CPU is its own, from the kernel.
+    let broker_cpu = own_cpu_secs() - broker_before;
+    let service_cpu = process_cpu_secs(service.pid());
     // The service's own high-water mark. (getrusage of children would count the image the
     // child inherits from this process before exec, which holds the whole capture twice.)
     let status = std::fs::read_to_string(format!("/proc/{}/status", service.pid())).unwrap();
@@ -140,10 +146,35 @@ fn main() {
         report.records() as f64 / run_secs
     );
     println!("run / convert: {:.2}", convert_secs / run_secs);
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "cpu: service {service_cpu:.1} s ({:.4} s/MB), convert {convert_cpu:.1} s ({:.4} s/MB): service/convert {:.2}x; broker {broker_cpu:.1} s; service used {:.2} of 2 cores",
+        service_cpu / mb,
+        convert_cpu / mb,
+        service_cpu / convert_cpu,
+        service_cpu / run_secs
+    );
     println!(
         "run peak RSS: {} MiB (memory_mib = {}, prefetch_mib = {})",
         peak_kib / 1024,
         c.memory_mib,
         c.prefetch_mib
     );
+}
+
+/// User + system CPU seconds of this process (the broker's threads, or `convert` in-process).
+fn own_cpu_secs() -> f64 {
+    process_cpu_secs(std::process::id())
+}
+
+/// User + system CPU seconds of a process, from `/proc/<pid>/stat` (fields 14 and 15, in clock
+/// ticks).
+fn process_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces: fields start after its closing parenthesis.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf only reads a system value.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks / per_sec
 }
