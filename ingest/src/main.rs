@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 use aad_ingest::config::{Purpose, RunConfig};
 use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB, DEFAULT_MAX_MESSAGE_MIB};
-use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
+use aad_ingest::generate::{
+    generate, generate_capture, parse_mix, CaptureOptions, Format, GenerateOptions, DEFAULT_MIX,
+};
 use aad_ingest::report;
 use aad_ingest::sink::parquet::{
     LakeOptions, DEFAULT_FILE_MIB, DEFAULT_MEMORY_MIB, DEFAULT_ROW_GROUP_MIB, DEFAULT_ZSTD_LEVEL,
 };
+use aad_ingest::source::capture::ArchiveNameFormat;
 use aad_schemas::time::parse_timestamp;
 use aad_schemas::{Catalogue, SchemaOptions};
 use anyhow::{bail, Context, Result};
@@ -126,10 +129,12 @@ enum LakeFormatArg {
     Delta,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     Envelope,
     Records,
+    /// Envelopes archived as Event Hubs Capture does: Avro files under `--out` (a directory).
+    Capture,
 }
 
 #[derive(Args)]
@@ -165,6 +170,29 @@ struct GenerateArgs {
     /// sign-in size (18: 7–8 KB; 40: about 13 KB). Entra allows at most 195.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u16).range(0..=195))]
     policies: u16,
+    #[command(flatten)]
+    capture: CaptureArgs,
+}
+
+/// `--format capture`: the hub whose Capture is imitated.
+#[derive(Args)]
+struct CaptureArgs {
+    /// The namespace's short name, as Capture puts it in paths.
+    #[arg(long, default_value = "aad-ingest")]
+    capture_namespace: String,
+    #[arg(long, default_value = "entra")]
+    capture_hub: String,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    capture_partitions: u32,
+    /// Capture's time window (Azure allows 60–900 s).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    capture_window_secs: i64,
+    /// Avro codec: `deflate` (Capture's `AvroDeflate`) or `null` (`Avro`).
+    #[arg(long, default_value = "deflate", value_parser = ["deflate", "null"])]
+    capture_codec: String,
+    /// The hub's archive name format (every field mandatory, any order).
+    #[arg(long, default_value = aad_ingest::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
+    archive_name_format: String,
 }
 
 #[derive(Args)]
@@ -323,7 +351,7 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         records: a.records,
         seed: a.seed,
         format: match a.format {
-            FormatArg::Envelope => Format::Envelope,
+            FormatArg::Envelope | FormatArg::Capture => Format::Envelope,
             FormatArg::Records => Format::Records,
         },
         records_per_message: a.per_message,
@@ -337,6 +365,9 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         users: a.users.max(1),
         policies: a.policies.into(),
     };
+    if a.format == FormatArg::Capture {
+        return run_generate_capture(&opts, &a);
+    }
     let report = if a.out == "-" {
         generate(&opts, &mut BufWriter::new(std::io::stdout().lock()))?
     } else {
@@ -356,6 +387,36 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         report.messages,
         report.invalid_messages,
         report.bytes as f64 / 1e6,
+        a.out
+    );
+    Ok(())
+}
+
+fn run_generate_capture(opts: &GenerateOptions, a: &GenerateArgs) -> Result<()> {
+    if a.out == "-" {
+        bail!("--format capture writes a directory of Avro files: give --out a directory");
+    }
+    let c = &a.capture;
+    let capture = CaptureOptions {
+        dir: PathBuf::from(&a.out),
+        namespace: c.capture_namespace.clone(),
+        hub: c.capture_hub.clone(),
+        partitions: c.capture_partitions,
+        window_secs: c.capture_window_secs,
+        deflate: c.capture_codec == "deflate",
+        format: ArchiveNameFormat::parse(&c.archive_name_format)
+            .context("--archive-name-format")?,
+    };
+    let report = generate_capture(opts, &capture)?;
+    eprintln!(
+        "wrote {} records in {} messages ({} deliberately invalid), {:.1} MB of bodies, into {} \
+         Capture files ({} empty) under {}",
+        report.generated.records,
+        report.generated.messages,
+        report.generated.invalid_messages,
+        report.generated.bytes as f64 / 1e6,
+        report.files + report.empty_files,
+        report.empty_files,
         a.out
     );
     Ok(())

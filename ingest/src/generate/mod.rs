@@ -8,8 +8,10 @@
 //! The parts, in the order data flows: [`options`] (what is asked), [`rng`] (seeded randomness),
 //! [`words`] and [`tenant`] (what records talk about), [`records`] (one writer per record shape,
 //! over the [`json`] writer and the [`quirk`]s), then this module, which groups records into
-//! messages and writes them as NDJSON.
+//! messages and writes them as NDJSON, or hands them to [`capture`], which archives them the way
+//! Event Hubs Capture does.
 
+mod capture;
 mod json;
 mod options;
 mod quirk;
@@ -22,6 +24,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+pub use capture::{generate_capture, CaptureOptions, CaptureReport};
 pub use options::{parse_mix, Format, GenerateOptions, DEFAULT_MIX};
 pub use records::Generator;
 pub use rng::Rng;

@@ -1,4 +1,5 @@
 //! Sources: where raw message bytes come from, with their position.
 
+pub mod capture;
 pub mod eventhubs;
 pub mod files;
