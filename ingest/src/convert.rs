@@ -30,6 +30,10 @@ use crate::destination::plan::{Plan, PlanOptions};
 use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
 use crate::sink::deadletter::{self, DeadLetterWriter};
 use crate::sink::parquet::{LakeOptions, WrittenFile};
+use crate::source::capture::{
+    list as list_capture, ArchiveNameFormat, CaptureEvent, PartitionEvents, PartitionFiles,
+    Selection,
+};
 use crate::source::files::{expand, oversized_head, oversized_reason, Chunk, ChunkReader, Input};
 use crate::store::stable_hash;
 
@@ -60,6 +64,15 @@ pub struct ConvertOptions {
     /// The longest line (or JSON document) decoded, in bytes; longer ones are dead letters.
     pub max_message_bytes: usize,
     pub progress: bool,
+    /// Read the inputs as Event Hubs Capture archives (directories or object-store URLs).
+    pub capture: Option<CaptureInput>,
+}
+
+/// `convert --capture`: how the archives are named and which of their files to take.
+#[derive(Debug, Clone)]
+pub struct CaptureInput {
+    pub format: ArchiveNameFormat,
+    pub selection: Selection,
 }
 
 impl Default for ConvertOptions {
@@ -75,6 +88,7 @@ impl Default for ConvertOptions {
             window_chunks: 4,
             max_message_bytes: DEFAULT_MAX_MESSAGE_MIB << 20,
             progress: false,
+            capture: None,
         }
     }
 }
@@ -151,10 +165,62 @@ impl ConvertReport {
 /// is decoded, not while: 8 MiB of sign-ins make about 11 MiB.
 const OVERLAP_BYTES: usize = 96 << 20;
 
-/// The output of one chunk.
+/// A unit of parallel work: a chunk of lines of a file, or a run of one partition's Capture
+/// events (about a chunk's bytes of bodies).
+enum Unit {
+    Lines(Chunk),
+    Events(Vec<CaptureEvent>),
+}
+
+/// Hands out a source partition's units in position order.
+trait Units: Send {
+    fn next_unit(&mut self) -> Result<Option<Unit>>;
+    /// A processed unit, whose buffers the reader may reuse.
+    fn recycle(&mut self, _unit: Unit) {}
+}
+
+impl Units for ChunkReader {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        Ok(self.next_chunk()?.map(Unit::Lines))
+    }
+    fn recycle(&mut self, unit: Unit) {
+        if let Unit::Lines(chunk) = unit {
+            ChunkReader::recycle(self, chunk.data);
+        }
+    }
+}
+
+/// One partition's Capture events, cut into units of about `chunk_bytes` of bodies; events at
+/// or below `skip_through` (a checkpoint `run` already holds) are left out.
+struct EventUnits {
+    events: PartitionEvents,
+    chunk_bytes: usize,
+    skip_through: Option<i64>,
+}
+
+impl Units for EventUnits {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        let mut unit = Vec::new();
+        let mut bytes = 0;
+        while bytes < self.chunk_bytes {
+            let Some(event) = self.events.next() else {
+                break;
+            };
+            let event = event?;
+            if self.skip_through.is_some_and(|s| event.sequence <= s) {
+                continue;
+            }
+            bytes += event.body.len();
+            unit.push(event);
+        }
+        Ok((!unit.is_empty()).then_some(Unit::Events(unit)))
+    }
+}
+
+/// The output of one unit.
 struct ChunkOutput {
     batches: Vec<(TableId, i64, RecordBatch)>,
-    /// The chunk's last message's line.
+    /// The unit's last message's position (line, or sequence number).
     last_line: u64,
     /// What could not become a row, per message (its line): as the decoder made it.
     dead: Vec<(i64, Vec<Rejected>)>,
@@ -201,7 +267,13 @@ impl Workers {
 
 /// Decode and normalize every message of a chunk; a message longer than `max_message` is a
 /// dead letter, and so is a line the reader skipped for that reason.
-fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptions) -> ChunkOutput {
+fn process(
+    worker: &mut Worker,
+    source: &str,
+    partition: Option<&str>,
+    unit: &Unit,
+    opts: &ConvertOptions,
+) -> ChunkOutput {
     let max_message = opts.max_message_bytes;
     let Worker {
         decoder,
@@ -219,7 +291,28 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         };
         (line as i64, vec![rejected])
     };
-    for o in &chunk.oversized {
+    let no_oversized = Vec::new();
+    let (oversized, bytes) = match unit {
+        // Skipped lines were read too (their line ends aside).
+        Unit::Lines(chunk) => (
+            &chunk.oversized,
+            chunk.data.len() as u64 + chunk.oversized.iter().map(|o| o.bytes).sum::<u64>(),
+        ),
+        Unit::Events(events) => (
+            &no_oversized,
+            events.iter().map(|e| e.body.len() as u64).sum(),
+        ),
+    };
+    // (position, enqueued time, body) of every message.
+    let messages: Box<dyn Iterator<Item = (u64, Option<i64>, &[u8])>> = match unit {
+        Unit::Lines(chunk) => Box::new(chunk.messages().map(|(line, m)| (line, None, m))),
+        Unit::Events(events) => Box::new(
+            events
+                .iter()
+                .map(|e| (e.sequence as u64, e.enqueued, e.body.as_slice())),
+        ),
+    };
+    for o in oversized {
         last_line = o.line;
         outcome.records += 1;
         outcome.rejected += 1;
@@ -227,7 +320,7 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
     }
     let mut rejected = Vec::new();
     let mut largest = 0;
-    for (line, message) in chunk.messages() {
+    for (line, enqueued, message) in messages {
         last_line = line;
         if message.len() > max_message {
             outcome.records += 1;
@@ -242,9 +335,9 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         largest = largest.max(message.len());
         let ctx = MessageContext {
             source,
-            partition: None,
+            partition,
             sequence: line as i64,
-            enqueued: None,
+            enqueued,
         };
         let o = deadletter::decode_message_into(
             decoder,
@@ -276,16 +369,19 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         dead,
         outcome,
         stats: std::mem::take(&mut normalizer.stats),
-        // Skipped lines were read too (their line ends aside).
-        bytes: chunk.data.len() as u64 + chunk.oversized.iter().map(|o| o.bytes).sum::<u64>(),
+        bytes,
     }
 }
 
 /// Write one window's dead letters, in order; each message's are dropped once written.
-fn write_dead(writer: &mut DeadLetterWriter, dead: Vec<(i64, Vec<Rejected>)>) -> Result<()> {
+fn write_dead(
+    writer: &mut DeadLetterWriter,
+    partition: Option<&str>,
+    dead: Vec<(i64, Vec<Rejected>)>,
+) -> Result<()> {
     for (sequence, rejected) in dead {
         for r in &rejected {
-            writer.write(None, sequence, r)?;
+            writer.write(partition, sequence, r)?;
         }
     }
     Ok(())
@@ -294,7 +390,12 @@ fn write_dead(writer: &mut DeadLetterWriter, dead: Vec<(i64, Vec<Rejected>)>) ->
 /// Convert every input into the destinations the options name.
 pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     let start = Instant::now();
-    let inputs = expand(&opts.inputs)?;
+    // Capture archives are listed through the object store, not walked as files.
+    let inputs = if opts.capture.is_some() {
+        Vec::new()
+    } else {
+        expand(&opts.inputs)?
+    };
     let extra_lake = opts.out.as_ref().map(|out| LakeDestinationConfig {
         name: LAKE_NAME.into(),
         out: out.clone(),
@@ -346,6 +447,18 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
             failed: None,
         })
         .collect();
+    if let Some(capture) = &opts.capture {
+        reports = convert_capture(
+            capture,
+            opts,
+            schema,
+            &plan,
+            &rt,
+            &mut destinations,
+            &mut tables,
+            &bar,
+        )?;
+    }
     for input in &inputs {
         bar.set_message(short_name(input));
         let report = convert_input(
@@ -383,6 +496,118 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
             .clone()
             .unwrap_or_else(|| plan.dead_letters.display.clone()),
     })
+}
+
+/// The hub a Capture archive belongs to, as `run` names it: `_Source` and the source partitions'
+/// identities must be the ones `run` gives the same events, so that a backfilled lake continues
+/// live without duplicates. With a config's `[source.eventhubs]` they are its namespace, hub and
+/// consumer group; without, the namespace is Azure's `<name>.servicebus.windows.net` of the name
+/// in the Capture path and the consumer group `$Default`.
+struct Hub {
+    namespace: String,
+    hub: String,
+    consumer_group: String,
+}
+
+impl Hub {
+    fn of(files: &PartitionFiles, config: Option<&RunConfig>) -> Result<Hub> {
+        if let Some(eh) = config.and_then(|c| c.source.as_ref()).map(|s| &s.eventhubs) {
+            if !eh.hub.eq_ignore_ascii_case(&files.hub) {
+                anyhow::bail!(
+                    "Capture files of hub {:?} found, but the config's source.eventhubs.hub is {:?}",
+                    files.hub,
+                    eh.hub
+                );
+            }
+            return Ok(Hub {
+                namespace: crate::source::eventhubs::namespace(eh)?,
+                hub: eh.hub.clone(),
+                consumer_group: eh.consumer_group.clone(),
+            });
+        }
+        Ok(Hub {
+            namespace: format!("{}.servicebus.windows.net", files.namespace),
+            hub: files.hub.clone(),
+            consumer_group: "$Default".into(),
+        })
+    }
+
+    /// The same identity `run` gives the partition (see `service::partition`).
+    fn source_partition(&self, partition: &str) -> SourcePartition {
+        let source = format!("sb://{}/{}", self.namespace, self.hub);
+        SourcePartition {
+            id: stable_hash(&format!(
+                "{source}/{}/{partition}",
+                self.consumer_group.to_lowercase()
+            )),
+            source,
+            partition: Some(partition.to_string()),
+            epoch: 0,
+            incarnation: None,
+        }
+    }
+}
+
+/// Convert the Capture archives the inputs name: every selected partition of every hub found,
+/// one segment per partition.
+#[allow(clippy::too_many_arguments)]
+fn convert_capture(
+    capture: &CaptureInput,
+    opts: &ConvertOptions,
+    schema: SchemaOptions,
+    plan: &Plan,
+    rt: &Handle,
+    destinations: &mut [DestinationReport],
+    tables: &mut NormalizeStats,
+    bar: &ProgressBar,
+) -> Result<Vec<InputReport>> {
+    let mut reports = Vec::new();
+    for input in &opts.inputs {
+        if !input.contains("://") && !std::path::Path::new(input).is_dir() {
+            anyhow::bail!("Capture input {input:?} is not a directory or an object-store URL");
+        }
+        let location = crate::store::open(input)?;
+        let (partitions, other) =
+            rt.block_on(list_capture(&location, &capture.format, &capture.selection))?;
+        if other > 0 {
+            tracing::warn!(
+                input = %location.display,
+                objects = other,
+                "objects whose names are not Capture names of the archive name format were skipped"
+            );
+        }
+        for files in partitions {
+            let hub = Hub::of(&files, opts.config.as_ref())?;
+            let source = hub.source_partition(&files.partition);
+            bar.set_message(format!("{} partition {}", files.hub, files.partition));
+            let mut units = EventUnits {
+                events: PartitionEvents::new(
+                    std::sync::Arc::clone(&location.store),
+                    rt.clone(),
+                    files.files,
+                ),
+                chunk_bytes: opts.chunk_bytes,
+                skip_through: None,
+            };
+            let report = InputReport {
+                source: format!("{} partition {}", source.source, files.partition),
+                ..Default::default()
+            };
+            reports.push(convert_stream(
+                &source,
+                &mut units,
+                report,
+                opts,
+                schema,
+                plan,
+                rt,
+                destinations,
+                tables,
+                bar,
+            )?);
+        }
+    }
+    Ok(reports)
 }
 
 fn short_name(input: &Input) -> String {
@@ -456,11 +681,60 @@ fn convert_input(
         incarnation: None,
     };
     let mut reader = ChunkReader::open(input, opts.chunk_bytes, opts.max_message_bytes)?;
-    let mut report = InputReport {
+    let report = InputReport {
         source: input.source.clone(),
         ..Default::default()
     };
-    // Line numbers start at 1: everything a destination holds of this input counts.
+    convert_stream(
+        &source,
+        &mut reader,
+        report,
+        opts,
+        schema,
+        plan,
+        rt,
+        destinations,
+        tables,
+        bar,
+    )
+}
+
+/// Convert one source partition (a file, or a Capture partition) into every destination, as
+/// one segment from its first position to its last.
+#[allow(clippy::too_many_arguments)]
+fn convert_stream(
+    source: &SourcePartition,
+    reader: &mut dyn Units,
+    mut report: InputReport,
+    opts: &ConvertOptions,
+    schema: SchemaOptions,
+    plan: &Plan,
+    rt: &Handle,
+    destinations: &mut [DestinationReport],
+    tables: &mut NormalizeStats,
+    bar: &ProgressBar,
+) -> Result<InputReport> {
+    let partition = source.partition.as_deref();
+    let read_window = |reader: &mut dyn Units| -> Result<Vec<Unit>> {
+        let mut window = Vec::with_capacity(opts.window_chunks);
+        while window.len() < opts.window_chunks {
+            match reader.next_unit()? {
+                Some(c) => window.push(c),
+                None => break,
+            }
+        }
+        Ok(window)
+    };
+    let mut window = read_window(reader)?;
+    // A file's lines start at 1 (everything a destination holds of it counts); a Capture
+    // partition's segment starts at its first event converted.
+    let first = match window.first() {
+        Some(Unit::Events(events)) => events[0].sequence,
+        _ => 1,
+    };
+    if partition.is_some() && window.is_empty() {
+        return Ok(report);
+    }
     let mut open = Vec::with_capacity(plan.destinations.len());
     for (d, r) in plan.destinations.iter().zip(destinations.iter()) {
         if r.failed.is_some() {
@@ -470,31 +744,20 @@ fn convert_input(
             });
             continue;
         }
-        let held = d.destination.recover(&source, 1)?;
+        let held = d.destination.recover(source, first)?;
         open.push(Open {
-            writer: Some(d.destination.open(&source, 1)?),
+            writer: Some(d.destination.open(source, first)?),
             held,
         });
     }
     // Dead letters are written as they come (a window behind, like rows), not held to the end.
     let name = format!("{:016x}", source.id);
-    let mut dead_letters = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &input.source);
-    let mut last_line = 1;
+    let mut dead_letters = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &source.source);
+    let mut last_line = first as u64;
     // While one window is decoded and normalized, the previous one is delivered: both cores
     // stay busy, and windows still reach each destination in order.
     let mut previous: Vec<TableBatch> = Vec::new();
     let mut previous_dead: Vec<(i64, Vec<Rejected>)> = Vec::new();
-    let read_window = |reader: &mut ChunkReader| -> Result<Vec<Chunk>> {
-        let mut window = Vec::with_capacity(opts.window_chunks);
-        while window.len() < opts.window_chunks {
-            match reader.next_chunk()? {
-                Some(c) => window.push(c),
-                None => break,
-            }
-        }
-        Ok(window)
-    };
-    let mut window = read_window(&mut reader)?;
     let workers = Workers::new(schema);
     while !window.is_empty() {
         let to_write = std::mem::take(&mut previous);
@@ -506,26 +769,26 @@ fn convert_input(
                     .par_iter()
                     .map(|chunk| {
                         let mut worker = workers.take();
-                        let out = process(&mut worker, &input.source, chunk, opts);
+                        let out = process(&mut worker, &source.source, partition, chunk, opts);
                         workers.put(worker);
                         out
                     })
                     .collect()
             },
             || {
-                let written = write_dead(&mut dead_letters, dead).and_then(|()| {
+                let written = write_dead(&mut dead_letters, partition, dead).and_then(|()| {
                     if to_write.is_empty() {
                         Ok(())
                     } else {
                         deliver(plan, &mut open, destinations, to_write)
                     }
                 });
-                (written, read_window(&mut reader))
+                (written, read_window(&mut *reader))
             },
         );
         written?;
-        for chunk in std::mem::replace(&mut window, next?) {
-            reader.recycle(chunk.data);
+        for unit in std::mem::replace(&mut window, next?) {
+            reader.recycle(unit);
         }
         for out in outputs {
             report.bytes += out.bytes;
@@ -547,11 +810,15 @@ fn convert_input(
             .map(|(_, _, b)| b.get_array_memory_size())
             .sum();
         if held > OVERLAP_BYTES {
-            write_dead(&mut dead_letters, std::mem::take(&mut previous_dead))?;
+            write_dead(
+                &mut dead_letters,
+                partition,
+                std::mem::take(&mut previous_dead),
+            )?;
             deliver(plan, &mut open, destinations, std::mem::take(&mut previous))?;
         }
     }
-    write_dead(&mut dead_letters, previous_dead)?;
+    write_dead(&mut dead_letters, partition, previous_dead)?;
     if !previous.is_empty() {
         deliver(plan, &mut open, destinations, previous)?;
     }

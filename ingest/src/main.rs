@@ -92,6 +92,55 @@ struct ConvertArgs {
     max_message_mib: usize,
     #[command(flatten)]
     lake: LakeArgs,
+    #[command(flatten)]
+    capture: CaptureSelectArgs,
+}
+
+/// `convert --capture`: the inputs are Event Hubs Capture archives.
+#[derive(Args)]
+struct CaptureSelectArgs {
+    /// Read the inputs (directories or object-store URLs) as Event Hubs Capture archives: rows
+    /// carry the hub, partition and sequence numbers `run` gives the same events.
+    #[arg(long)]
+    capture: bool,
+    /// The hub's archive name format (every field mandatory, any order).
+    #[arg(long, requires = "capture", default_value = aad_ingest::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
+    archive_name_format: String,
+    /// Only files whose window starts at or after this time (RFC 3339).
+    #[arg(long, requires = "capture")]
+    from: Option<String>,
+    /// Only files whose window starts before this time (RFC 3339).
+    #[arg(long, requires = "capture")]
+    to: Option<String>,
+    /// Only these partitions (comma-separated ids).
+    #[arg(long, requires = "capture", value_delimiter = ',')]
+    partitions: Vec<String>,
+}
+
+impl CaptureSelectArgs {
+    fn input(&self) -> Result<Option<aad_ingest::convert::CaptureInput>> {
+        if !self.capture {
+            return Ok(None);
+        }
+        let time = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
+            v.as_deref()
+                .map(|t| {
+                    parse_timestamp(t)
+                        .map(|ns| ns.div_euclid(1_000_000_000))
+                        .with_context(|| format!("--{flag} {t:?} is not a timestamp"))
+                })
+                .transpose()
+        };
+        Ok(Some(aad_ingest::convert::CaptureInput {
+            format: ArchiveNameFormat::parse(&self.archive_name_format)
+                .context("--archive-name-format")?,
+            selection: aad_ingest::source::capture::Selection {
+                from: time("from", &self.from)?,
+                to: time("to", &self.to)?,
+                partitions: self.partitions.clone(),
+            },
+        }))
+    }
 }
 
 #[derive(Args)]
@@ -513,6 +562,7 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("--max-message-mib must be at least 1");
             }
             opts.max_message_bytes = a.max_message_mib << 20;
+            opts.capture = a.capture.input()?;
             if let Some(path) = &a.config {
                 let purpose = Purpose::Convert {
                     extra_lake: opts.out.is_some(),

@@ -303,6 +303,160 @@ fn event(value: Value) -> Result<CaptureEvent> {
     Ok(event)
 }
 
+/// Which Capture files a backfill takes: windows starting in `from..to` (seconds since the
+/// epoch; either end open) of the listed partitions (all when empty).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub partitions: Vec<String>,
+}
+
+impl Selection {
+    pub fn takes(&self, name: &ArchiveName) -> bool {
+        self.from.is_none_or(|f| name.window_start >= f)
+            && self.to.is_none_or(|t| name.window_start < t)
+            && (self.partitions.is_empty() || self.partitions.contains(&name.partition))
+    }
+}
+
+/// One Capture file found under an input.
+#[derive(Debug, Clone)]
+pub struct CaptureFile {
+    pub path: object_store::path::Path,
+    pub name: ArchiveName,
+    pub size: u64,
+}
+
+/// The files of one partition of one hub, in window order (so in sequence order).
+#[derive(Debug, Clone)]
+pub struct PartitionFiles {
+    pub namespace: String,
+    pub hub: String,
+    pub partition: String,
+    pub files: Vec<CaptureFile>,
+}
+
+/// List the Capture files under `location` that `selection` takes, grouped by hub and
+/// partition. Objects whose names do not have the format's shape are skipped and counted in
+/// the second value (a hand-placed file, a `.avro` of something else): they are not events.
+pub async fn list(
+    location: &crate::store::Location,
+    format: &ArchiveNameFormat,
+    selection: &Selection,
+) -> Result<(Vec<PartitionFiles>, usize)> {
+    use futures::TryStreamExt;
+    let prefix = (!location.prefix.as_ref().is_empty()).then_some(&location.prefix);
+    let objects: Vec<object_store::ObjectMeta> = location
+        .store
+        .list(prefix)
+        .try_collect()
+        .await
+        .with_context(|| format!("listing {}", location.display))?;
+    let mut groups: std::collections::BTreeMap<(String, String, String), Vec<CaptureFile>> =
+        Default::default();
+    let mut other = 0;
+    for meta in objects {
+        let Some(name) = format.parse_name(meta.location.as_ref()) else {
+            other += 1;
+            continue;
+        };
+        if !selection.takes(&name) {
+            continue;
+        }
+        groups
+            .entry((
+                name.namespace.clone(),
+                name.hub.clone(),
+                name.partition.clone(),
+            ))
+            .or_default()
+            .push(CaptureFile {
+                path: meta.location,
+                name,
+                size: meta.size,
+            });
+    }
+    let mut partitions: Vec<PartitionFiles> = groups
+        .into_iter()
+        .map(|((namespace, hub, partition), mut files)| {
+            files.sort_by_key(|f| f.name.window_start);
+            PartitionFiles {
+                namespace,
+                hub,
+                partition,
+                files,
+            }
+        })
+        .collect();
+    // Partitions in numeric order where they are numbers, as Event Hubs numbers them.
+    partitions.sort_by(|a, b| {
+        (
+            &a.namespace,
+            &a.hub,
+            a.partition.parse::<u64>().ok(),
+            &a.partition,
+        )
+            .cmp(&(
+                &b.namespace,
+                &b.hub,
+                b.partition.parse::<u64>().ok(),
+                &b.partition,
+            ))
+    });
+    Ok((partitions, other))
+}
+
+/// The events of one partition's files, file after file: what `convert` and `replay` read. One
+/// file is held at a time.
+pub struct PartitionEvents {
+    store: std::sync::Arc<dyn object_store::ObjectStore>,
+    rt: tokio::runtime::Handle,
+    files: std::collections::VecDeque<CaptureFile>,
+    current: std::vec::IntoIter<CaptureEvent>,
+}
+
+impl PartitionEvents {
+    pub fn new(
+        store: std::sync::Arc<dyn object_store::ObjectStore>,
+        rt: tokio::runtime::Handle,
+        files: Vec<CaptureFile>,
+    ) -> Self {
+        PartitionEvents {
+            store,
+            rt,
+            files: files.into(),
+            current: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl Iterator for PartitionEvents {
+    type Item = Result<CaptureEvent>;
+
+    fn next(&mut self) -> Option<Result<CaptureEvent>> {
+        use object_store::ObjectStoreExt;
+        loop {
+            if let Some(e) = self.current.next() {
+                return Some(Ok(e));
+            }
+            let file = self.files.pop_front()?;
+            let read = self
+                .rt
+                .block_on(async { self.store.get(&file.path).await?.bytes().await });
+            let events = read
+                .with_context(|| format!("reading {}", file.path))
+                .and_then(|bytes| {
+                    read_events(&bytes).with_context(|| format!("Capture file {}", file.path))
+                });
+            match events {
+                Ok(events) => self.current = events.into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
 /// Writes Capture files as Azure does: [`EVENT_DATA_SCHEMA`], null or deflate codec. For
 /// `generate --format capture` and tests.
 pub fn write_events<'a>(

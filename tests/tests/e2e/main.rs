@@ -2,6 +2,7 @@
 
 mod bounds;
 mod broker;
+mod capture;
 mod columns;
 mod delta;
 mod lake;

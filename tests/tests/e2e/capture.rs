@@ -1,0 +1,251 @@
+//! Event Hubs Capture as an input of `convert` (issue 11): files written by an independent Avro
+//! writer (fastavro), laid out as Azure's Capture lays them out, convert to exactly the rows the
+//! same bodies give as NDJSON, with the Capture partition, sequence number and enqueued time as
+//! their position.
+
+use std::path::Path;
+use std::process::Command;
+
+use aad_ingest::convert::{convert, CaptureInput, ConvertOptions, ConvertReport};
+use aad_ingest::generate::{generate, GenerateOptions};
+use aad_ingest::source::capture::{ArchiveNameFormat, Selection, DEFAULT_ARCHIVE_NAME_FORMAT};
+use aad_tests::{duckdb, python, repo_root};
+use simd_json::prelude::*;
+
+const PARTITIONS: usize = 3;
+const FIRST_SEQUENCE: i64 = 100;
+
+/// Write `ndjson`'s lines as Capture files with `tests/py/write_capture.py` (fastavro); returns
+/// each line's (partition, sequence number, enqueued time).
+fn write_capture(ndjson: &Path, dir: &Path) -> Vec<(String, i64, String)> {
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/py/write_capture.py"))
+        .args([
+            ndjson.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "ns",
+            "entra",
+        ])
+        .args([PARTITIONS.to_string(), FIRST_SEQUENCE.to_string()])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "write_capture.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut stdout = out.stdout;
+    let v = simd_json::to_owned_value(&mut stdout).unwrap();
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e[0].as_str().unwrap().to_string(),
+                e[1].as_i64().unwrap(),
+                e[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn convert_capture(dir: &Path, lake: &Path, selection: Selection) -> ConvertReport {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let opts = ConvertOptions {
+        inputs: vec![dir.to_string_lossy().into_owned()],
+        out: Some(lake.to_string_lossy().into_owned()),
+        capture: Some(CaptureInput {
+            format: ArchiveNameFormat::parse(DEFAULT_ARCHIVE_NAME_FORMAT).unwrap(),
+            selection,
+        }),
+        ..Default::default()
+    };
+    convert(&opts, rt.handle().clone()).expect("convert")
+}
+
+/// One table of a lake (tables differ in a column's type: DuckDB reads them one at a time).
+fn table_glob(lake: &Path, table: &str) -> String {
+    format!(
+        "read_parquet('{}/table={table}/**/*.parquet', hive_partitioning=true, union_by_name=true)",
+        lake.display()
+    )
+}
+
+/// The position columns of every row of a lake.
+fn positions(lake: &Path) -> String {
+    format!(
+        "read_parquet('{}/table=*/**/*.parquet', hive_partitioning=true, union_by_name=true)",
+        lake.display()
+    )
+}
+
+/// The tables a lake holds.
+fn tables(lake: &Path) -> Vec<String> {
+    let mut t: Vec<String> = std::fs::read_dir(lake)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_prefix("table=").map(str::to_string)
+        })
+        .collect();
+    t.sort();
+    t
+}
+
+const POSITION: &str = "_Source, _Partition, _SequenceNumber, _EnqueuedTime";
+
+#[test]
+fn fastavro_capture_converts_to_the_ndjson_rows_with_capture_positions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ndjson = tmp.path().join("hub.ndjson");
+    let mut bodies = Vec::new();
+    let generated = generate(
+        &GenerateOptions {
+            records: 1500,
+            records_per_message: 9,
+            quirk_share: 0.3,
+            seed: 11,
+            ..Default::default()
+        },
+        &mut bodies,
+    )
+    .unwrap();
+    assert!(generated.invalid_messages > 0, "some bodies are not JSON");
+    std::fs::write(&ndjson, &bodies).unwrap();
+    let capture = tmp.path().join("capture");
+    let events = write_capture(&ndjson, &capture);
+    assert_eq!(events.len() as u64, generated.messages);
+
+    let lines_lake = tmp.path().join("lake-ndjson");
+    let capture_lake = tmp.path().join("lake-capture");
+    let lines = aad_tests::convert_into(std::slice::from_ref(&ndjson), &lines_lake);
+    let captured = convert_capture(&capture, &capture_lake, Selection::default());
+    assert_eq!(captured.rows(), 1500);
+    assert_eq!(captured.rows(), lines.rows());
+    assert_eq!(captured.dead_letters(), generated.invalid_messages);
+    assert_eq!(
+        captured.inputs.len(),
+        PARTITIONS,
+        "one segment per partition"
+    );
+
+    // Every row of the NDJSON lake is in the Capture lake and the other way round, column for
+    // column, the position columns aside.
+    assert_eq!(tables(&lines_lake), tables(&capture_lake));
+    for table in tables(&lines_lake) {
+        let (a, b) = (
+            table_glob(&lines_lake, &table),
+            table_glob(&capture_lake, &table),
+        );
+        for (x, y) in [(&a, &b), (&b, &a)] {
+            let diff = duckdb(&format!(
+                "SELECT count(*) AS n FROM (SELECT * EXCLUDE ({POSITION}) FROM {x} EXCEPT ALL SELECT * EXCLUDE ({POSITION}) FROM {y})"
+            ));
+            assert_eq!(diff[0]["n"].as_deref(), Some("0"), "{table}");
+        }
+    }
+    let (a, b) = (positions(&lines_lake), positions(&capture_lake));
+    // Each row's position is its event's: line L of the NDJSON is event L-1 of the list.
+    let values: Vec<String> = events
+        .iter()
+        .enumerate()
+        .map(|(i, (p, seq, t))| format!("({}, '{p}', {seq}, TIMESTAMP '{t}')", i + 1))
+        .collect();
+    let rows = duckdb(&format!(
+        "WITH ev(line, p, seq, t) AS (VALUES {}) \
+         SELECT count(*) AS n, \
+           count(*) FILTER (WHERE c._Source = 'sb://ns.servicebus.windows.net/entra' \
+             AND c._Partition = ev.p AND c._EnqueuedTime = ev.t) AS exact \
+         FROM {a} l JOIN ev ON l._SequenceNumber = ev.line \
+         JOIN {b} c ON c._Partition = ev.p AND c._SequenceNumber = ev.seq \
+           AND c._RecordIndex = l._RecordIndex AND c.\"table\" = l.\"table\"",
+        values.join(",")
+    ));
+    assert_eq!(rows[0]["n"].as_deref(), Some("1500"), "{rows:?}");
+    assert_eq!(rows[0]["exact"].as_deref(), Some("1500"), "{rows:?}");
+    // Dead letters carry the partition and sequence number of their event.
+    let dead: Vec<simd_json::OwnedValue> =
+        aad_tests::files_where(&capture_lake.join("_deadletter"), |_| true)
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .lines()
+                    .map(|l| simd_json::to_owned_value(&mut l.as_bytes().to_vec()).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    assert_eq!(dead.len() as u64, generated.invalid_messages);
+    let lines: Vec<&[u8]> = bodies.split(|&b| b == b'\n').collect();
+    for d in &dead {
+        let (p, seq) = (
+            d["partition"].as_str().unwrap(),
+            d["sequence"].as_i64().unwrap(),
+        );
+        let i = events
+            .iter()
+            .position(|e| e.0 == p && e.1 == seq)
+            .expect("a dead letter names an event");
+        assert_eq!(d["raw"].as_str().unwrap().as_bytes(), lines[i]);
+    }
+}
+
+/// A time range and a partition list pick files by their names: exactly the events of those
+/// windows and partitions become rows.
+#[test]
+fn capture_files_are_selected_by_window_and_partition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ndjson = tmp.path().join("hub.ndjson");
+    let mut bodies = Vec::new();
+    generate(
+        &GenerateOptions {
+            records: 400,
+            records_per_message: 2,
+            quirk_share: 0.0,
+            ..Default::default()
+        },
+        &mut bodies,
+    )
+    .unwrap();
+    std::fs::write(&ndjson, &bodies).unwrap();
+    let capture = tmp.path().join("capture");
+    let events = write_capture(&ndjson, &capture);
+    // 200 events a second apart from 10:00:00: windows 10:00, 10:01, 10:02, 10:03.
+    let lake = tmp.path().join("lake");
+    let t = |s: &str| aad_schemas::time::parse_timestamp(s).unwrap() / 1_000_000_000;
+    let report = convert_capture(
+        &capture,
+        &lake,
+        Selection {
+            from: Some(t("2026-11-01T10:01:00Z")),
+            to: Some(t("2026-11-01T10:03:00Z")),
+            partitions: vec!["0".into(), "2".into()],
+        },
+    );
+    let expected: Vec<&(String, i64, String)> = events
+        .iter()
+        .filter(|(p, _, time)| {
+            (p == "0" || p == "2")
+                && time.as_str() >= "2026-11-01T10:01:00Z"
+                && time.as_str() < "2026-11-01T10:03:00Z"
+        })
+        .collect();
+    assert_eq!(expected.len(), 80);
+    assert_eq!(report.rows(), 2 * 80);
+    let rows = duckdb(&format!(
+        "SELECT _Partition AS p, min(_SequenceNumber) AS lo, max(_SequenceNumber) AS hi, count(DISTINCT _SequenceNumber) AS n FROM {} GROUP BY 1 ORDER BY 1",
+        positions(&lake)
+    ));
+    for (row, p) in rows.iter().zip(["0", "2"]) {
+        let seqs: Vec<i64> = expected.iter().filter(|e| e.0 == p).map(|e| e.1).collect();
+        assert_eq!(row["p"].as_deref(), Some(p));
+        assert_eq!(row["lo"].as_deref(), Some(seqs[0].to_string().as_str()));
+        assert_eq!(
+            row["hi"].as_deref(),
+            Some(seqs.last().unwrap().to_string().as_str())
+        );
+        assert_eq!(row["n"].as_deref(), Some(seqs.len().to_string().as_str()));
+    }
+    assert_eq!(rows.len(), 2);
+}
