@@ -19,7 +19,7 @@ use aad_schemas::{
     BatchSet, Decoder, MessageContext, MessageOutcome, NormalizeStats, Normalizer, Rejected,
     SchemaOptions, TableId,
 };
-use anyhow::Result;
+use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -73,6 +73,10 @@ pub struct ConvertOptions {
 pub struct CaptureInput {
     pub format: ArchiveNameFormat,
     pub selection: Selection,
+    /// Backfill, then live: take each partition through the config's checkpoint store as `run`
+    /// does (fenced), skip what its checkpoint already covers, and once the partition's rows
+    /// are durable put its checkpoint at the last event converted, so `run` goes on from there.
+    pub checkpoint: bool,
 }
 
 impl Default for ConvertOptions {
@@ -196,6 +200,8 @@ struct EventUnits {
     events: PartitionEvents,
     chunk_bytes: usize,
     skip_through: Option<i64>,
+    /// The last event handed out: its sequence number and offset, for the checkpoint.
+    last: Option<(i64, String)>,
 }
 
 impl Units for EventUnits {
@@ -211,6 +217,7 @@ impl Units for EventUnits {
                 continue;
             }
             bytes += event.body.len();
+            self.last = Some((event.sequence, event.offset.clone()));
             unit.push(event);
         }
         Ok((!unit.is_empty()).then_some(Unit::Events(unit)))
@@ -562,6 +569,10 @@ fn convert_capture(
     bar: &ProgressBar,
 ) -> Result<Vec<InputReport>> {
     let mut reports = Vec::new();
+    let handoff = capture
+        .checkpoint
+        .then(|| Handoff::open(opts.config.as_ref()))
+        .transpose()?;
     for input in &opts.inputs {
         if !input.contains("://") && !std::path::Path::new(input).is_dir() {
             anyhow::bail!("Capture input {input:?} is not a directory or an object-store URL");
@@ -578,7 +589,22 @@ fn convert_capture(
         }
         for files in partitions {
             let hub = Hub::of(&files, opts.config.as_ref())?;
-            let source = hub.source_partition(&files.partition);
+            let mut source = hub.source_partition(&files.partition);
+            // Taken as `run` takes a partition: its rows are named with this writer's epoch,
+            // and what the checkpoint covers is `run`'s already.
+            let fence = match &handoff {
+                Some(h) => Some(rt.block_on(h.store.fence(
+                    &hub.namespace,
+                    &hub.hub,
+                    &hub.consumer_group,
+                    &files.partition,
+                    &h.owner,
+                ))?),
+                None => None,
+            };
+            if let Some(f) = &fence {
+                source.epoch = f.epoch;
+            }
             bar.set_message(format!("{} partition {}", files.hub, files.partition));
             let mut units = EventUnits {
                 events: PartitionEvents::new(
@@ -587,13 +613,14 @@ fn convert_capture(
                     files.files,
                 ),
                 chunk_bytes: opts.chunk_bytes,
-                skip_through: None,
+                skip_through: fence.as_ref().and_then(|f| f.sequence_number),
+                last: None,
             };
             let report = InputReport {
                 source: format!("{} partition {}", source.source, files.partition),
                 ..Default::default()
             };
-            reports.push(convert_stream(
+            let report = convert_stream(
                 &source,
                 &mut units,
                 report,
@@ -604,10 +631,63 @@ fn convert_capture(
                 destinations,
                 tables,
                 bar,
-            )?);
+            )?;
+            if let (Some(h), Some(mut fence), Some((last, offset))) = (&handoff, fence, units.last)
+            {
+                if let Some(failed) = destinations.iter().find(|d| d.failed.is_some()) {
+                    anyhow::bail!(
+                        "partition {}: not checkpointed, destination {} failed",
+                        files.partition,
+                        failed.name
+                    );
+                }
+                let checkpoint = azure_messaging_eventhubs::models::Checkpoint {
+                    fully_qualified_namespace: hub.namespace.clone(),
+                    event_hub_name: hub.hub.clone(),
+                    consumer_group: hub.consumer_group.clone(),
+                    partition_id: files.partition.clone(),
+                    offset: Some(offset),
+                    sequence_number: Some(last),
+                };
+                rt.block_on(h.store.checkpoint_fenced(&mut fence, &checkpoint, &h.owner))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "partition {}: checkpoint at {last} not written: {e} (another writer \
+                             took the partition during the backfill; its rows stay in the lake \
+                             and run, which holds the partition, skips nothing)",
+                            files.partition
+                        )
+                    })?;
+                tracing::info!(partition = %files.partition, sequence_number = last, "checkpoint written: run continues after the backfill");
+            }
+            reports.push(report);
         }
     }
     Ok(reports)
+}
+
+/// `--checkpoint`: the config's checkpoint store and the owner id the partitions are taken as.
+struct Handoff {
+    store: std::sync::Arc<dyn crate::checkpoint::PartitionStore>,
+    owner: String,
+}
+
+impl Handoff {
+    fn open(config: Option<&RunConfig>) -> Result<Handoff> {
+        let Some(config) = config.filter(|c| c.source.is_some()) else {
+            anyhow::bail!("--checkpoint needs -c with the [source.eventhubs] and [checkpoint] of run's config");
+        };
+        let Some(checkpoint) = &config.checkpoint else {
+            anyhow::bail!("--checkpoint: the config has no [checkpoint] store");
+        };
+        Ok(Handoff {
+            store: crate::checkpoint::open(&checkpoint.store).context("checkpoint.store")?,
+            owner: format!(
+                "aad-ingest-convert-{}",
+                checkpoint.owner_id.as_deref().unwrap_or("backfill")
+            ),
+        })
+    }
 }
 
 fn short_name(input: &Input) -> String {

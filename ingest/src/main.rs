@@ -115,6 +115,10 @@ struct CaptureSelectArgs {
     /// Only these partitions (comma-separated ids).
     #[arg(long, requires = "capture", value_delimiter = ',')]
     partitions: Vec<String>,
+    /// Backfill, then live: take each partition through the config's checkpoint store as `run`
+    /// does, skip what it has checkpointed, and checkpoint at the last event converted.
+    #[arg(long, requires_all = ["capture", "config"])]
+    checkpoint: bool,
 }
 
 impl CaptureSelectArgs {
@@ -139,6 +143,7 @@ impl CaptureSelectArgs {
                 to: time("to", &self.to)?,
                 partitions: self.partitions.clone(),
             },
+            checkpoint: self.checkpoint,
         }))
     }
 }

@@ -58,6 +58,7 @@ fn convert_capture(dir: &Path, lake: &Path, selection: Selection) -> ConvertRepo
         capture: Some(CaptureInput {
             format: ArchiveNameFormat::parse(DEFAULT_ARCHIVE_NAME_FORMAT).unwrap(),
             selection,
+            checkpoint: false,
         }),
         ..Default::default()
     };
@@ -248,4 +249,129 @@ fn capture_files_are_selected_by_window_and_partition() {
         assert_eq!(row["n"].as_deref(), Some(seqs.len().to_string().as_str()));
     }
     assert_eq!(rows.len(), 2);
+}
+
+/// Backfill, then live: the first part of a hub's events is converted from its Capture files
+/// with `--checkpoint` (through `run`'s config and fenced checkpoint store), then `run` drains
+/// the same hub from the broker. Every event lands exactly once, and `run` starts right after
+/// the backfill's checkpoint.
+#[test]
+fn a_capture_backfill_checkpoints_and_run_continues_without_duplicates() {
+    use crate::service::{
+        assert_exactly_once, local_checkpoints, local_config, service_env,
+        wait_for_local_checkpoints, NAMESPACE,
+    };
+    use aad_ingest::source::capture::{write_events, ArchiveName, CaptureEvent};
+    use aad_tests::broker::Broker;
+    use aad_tests::service::{capture, Service};
+
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 2)]);
+    let cap = capture(work.path(), 1500, 31, 10);
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 2).to_string(), m.clone());
+    }
+    // Capture archived the first 50 events of partition 0 and 60 of partition 1, in one-minute
+    // windows (the broker enqueues at the current time: one window per ten events is enough).
+    let archived = [50usize, 60];
+    let dir = work.path().join("capture");
+    let format = ArchiveNameFormat::parse(DEFAULT_ARCHIVE_NAME_FORMAT).unwrap();
+    for (p, &n) in archived.iter().enumerate() {
+        let events: Vec<CaptureEvent> = broker
+            .events("entra", &p.to_string())
+            .into_iter()
+            .take(n)
+            .map(|e| CaptureEvent {
+                sequence: e.sequence_number,
+                offset: e.offset,
+                enqueued: Some(e.enqueued_time_ms * 1_000_000),
+                body: e.body,
+            })
+            .collect();
+        for (w, window) in events.chunks(10).enumerate() {
+            let name = format.name(&ArchiveName {
+                namespace: "aad-test".into(),
+                hub: "entra".into(),
+                partition: p.to_string(),
+                window_start: 1_793_527_200 + 60 * w as i64,
+            });
+            let file = write_events(
+                window.iter().map(|e| (e, "11/1/2026 10:00:00 AM")),
+                w % 2 == 0,
+            )
+            .unwrap();
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, file).unwrap();
+        }
+    }
+    let (checkpoints, lake, config) = local_config(work.path(), &broker);
+    let config = config.write(&work.path().join("run.toml"));
+    let env = service_env(None);
+    let backfill = |what: &str| {
+        let out = Command::new(aad_tests::aad_ingest_bin())
+            .args([
+                "convert",
+                "--capture",
+                dir.to_str().unwrap(),
+                "--checkpoint",
+                "-c",
+            ])
+            .arg(&config)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = backfill("backfill");
+    assert!(
+        stdout.contains("sb://Aad-Test.servicebus.windows.net/entra partition 0"),
+        "{stdout}"
+    );
+    let after_backfill = local_checkpoints(&checkpoints);
+    assert_eq!(
+        after_backfill,
+        [("0".to_string(), 49), ("1".to_string(), 59)].into(),
+        "checkpoints at the last event converted"
+    );
+    let count = || {
+        duckdb(&format!("SELECT count(*) AS n FROM {}", positions(&lake)))[0]["n"]
+            .clone()
+            .unwrap()
+    };
+    let backfilled = count();
+    // A second backfill over the same files skips what the checkpoints cover: no row twice.
+    backfill("second backfill");
+    assert_eq!(count(), backfilled);
+    assert_eq!(local_checkpoints(&checkpoints), after_backfill);
+
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &env, &log);
+    wait_for_local_checkpoints(
+        &broker,
+        2,
+        &checkpoints,
+        "run drained the rest",
+        std::time::Duration::from_secs(120),
+    );
+    assert_eq!(
+        service.terminate(std::time::Duration::from_secs(30)).0,
+        Some(0)
+    );
+    assert_exactly_once(&lake, &cap.file, work.path());
+    let rows = duckdb(&format!(
+        "SELECT count(*) AS n, count(DISTINCT _Source) AS sources FROM {}",
+        positions(&lake)
+    ));
+    assert_eq!(rows[0]["n"].as_deref(), Some("1500"));
+    assert_eq!(
+        rows[0]["sources"].as_deref(),
+        Some("1"),
+        "backfill and run name the hub alike"
+    );
 }
