@@ -30,6 +30,7 @@ use crate::destination::plan::{Plan, PlanOptions};
 use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
 use crate::sink::deadletter::{self, DeadLetterWriter};
 use crate::sink::parquet::{LakeOptions, WrittenFile};
+use crate::source::archive::{complete_len, list as list_archive, ArchiveSelection, Repeats};
 use crate::source::capture::{
     list as list_capture, ArchiveNameFormat, CaptureEvent, PartitionEvents, PartitionFiles,
     Selection,
@@ -66,6 +67,8 @@ pub struct ConvertOptions {
     pub progress: bool,
     /// Read the inputs as Event Hubs Capture archives (directories or object-store URLs).
     pub capture: Option<CaptureInput>,
+    /// Read the inputs as Entra storage-account archives (`insights-logs-<category>/…/PT1H.json`).
+    pub archive: Option<ArchiveSelection>,
 }
 
 /// `convert --capture`: how the archives are named and which of their files to take.
@@ -93,6 +96,7 @@ impl Default for ConvertOptions {
             max_message_bytes: DEFAULT_MAX_MESSAGE_MIB << 20,
             progress: false,
             capture: None,
+            archive: None,
         }
     }
 }
@@ -106,6 +110,10 @@ pub struct InputReport {
     pub rows: u64,
     pub dead_letters: u64,
     pub dead_letter_file: Option<String>,
+    /// Archive records dropped as repeats of a record read before in the run.
+    pub repeats: u64,
+    /// Bytes of a last line still being appended, left for the next run.
+    pub pending_bytes: u64,
 }
 
 /// What one destination received over the run.
@@ -181,6 +189,25 @@ trait Units: Send {
     fn next_unit(&mut self) -> Result<Option<Unit>>;
     /// A processed unit, whose buffers the reader may reuse.
     fn recycle(&mut self, _unit: Unit) {}
+}
+
+/// An archive blob's chunks, with repeats of records read before in the run blanked.
+struct ArchiveUnits<'a> {
+    reader: ChunkReader,
+    repeats: &'a mut Repeats,
+}
+
+impl Units for ArchiveUnits<'_> {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        let Some(mut chunk) = self.reader.next_chunk()? else {
+            return Ok(None);
+        };
+        self.repeats.blank_repeats(&mut chunk.data);
+        Ok(Some(Unit::Lines(chunk)))
+    }
+    fn recycle(&mut self, unit: Unit) {
+        Units::recycle(&mut self.reader, unit)
+    }
 }
 
 impl Units for ChunkReader {
@@ -398,7 +425,7 @@ fn write_dead(
 pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     let start = Instant::now();
     // Capture archives are listed through the object store, not walked as files.
-    let inputs = if opts.capture.is_some() {
+    let inputs = if opts.capture.is_some() || opts.archive.is_some() {
         Vec::new()
     } else {
         expand(&opts.inputs)?
@@ -457,6 +484,18 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     if let Some(capture) = &opts.capture {
         reports = convert_capture(
             capture,
+            opts,
+            schema,
+            &plan,
+            &rt,
+            &mut destinations,
+            &mut tables,
+            &bar,
+        )?;
+    }
+    if let Some(selection) = &opts.archive {
+        reports = convert_archives(
+            selection,
             opts,
             schema,
             &plan,
@@ -574,10 +613,7 @@ fn convert_capture(
         .then(|| Handoff::open(opts.config.as_ref()))
         .transpose()?;
     for input in &opts.inputs {
-        if !input.contains("://") && !std::path::Path::new(input).is_dir() {
-            anyhow::bail!("Capture input {input:?} is not a directory or an object-store URL");
-        }
-        let location = crate::store::open(input)?;
+        let location = open_input(input, "Capture")?;
         let (partitions, other) =
             rt.block_on(list_capture(&location, &capture.format, &capture.selection))?;
         if other > 0 {
@@ -664,6 +700,99 @@ fn convert_capture(
         }
     }
     Ok(reports)
+}
+
+/// Open a directory or object-store URL that is read, not written: a missing directory is an
+/// error, not created.
+fn open_input(input: &str, what: &str) -> Result<crate::store::Location> {
+    if !input.contains("://") && !std::path::Path::new(input).is_dir() {
+        anyhow::bail!("{what} input {input:?} is not a directory or an object-store URL");
+    }
+    crate::store::open(input)
+}
+
+/// Convert the storage-account archive blobs the inputs hold: each blob is one source (its
+/// URL or path in `_Source`, its line numbers as positions), its complete lines only, repeats of
+/// records read before in the run dropped.
+#[allow(clippy::too_many_arguments)]
+fn convert_archives(
+    selection: &ArchiveSelection,
+    opts: &ConvertOptions,
+    schema: SchemaOptions,
+    plan: &Plan,
+    rt: &Handle,
+    destinations: &mut [DestinationReport],
+    tables: &mut NormalizeStats,
+    bar: &ProgressBar,
+) -> Result<Vec<InputReport>> {
+    use object_store::ObjectStoreExt;
+    let mut reports = Vec::new();
+    let mut repeats = Repeats::default();
+    for input in &opts.inputs {
+        let location = open_input(input, "archive")?;
+        let blobs = rt.block_on(list_archive(&location, selection))?;
+        for blob in blobs {
+            let source = blob_source(input, &location, &blob.path)?;
+            bar.set_message(blob.path.to_string());
+            let mut data = rt
+                .block_on(async { location.store.get(&blob.path).await?.bytes().await })
+                .with_context(|| format!("reading {source}"))?
+                .to_vec();
+            let complete = complete_len(&data);
+            let pending_bytes = (data.len() - complete) as u64;
+            data.truncate(complete);
+            let before = repeats.dropped;
+            let mut units = ArchiveUnits {
+                reader: ChunkReader::from_bytes(data, opts.chunk_bytes, opts.max_message_bytes)?,
+                repeats: &mut repeats,
+            };
+            let partition = SourcePartition {
+                id: stable_hash(&source),
+                source: source.clone(),
+                partition: None,
+                epoch: 0,
+                incarnation: None,
+            };
+            let report = InputReport {
+                source,
+                pending_bytes,
+                ..Default::default()
+            };
+            let mut report = convert_stream(
+                &partition,
+                &mut units,
+                report,
+                opts,
+                schema,
+                plan,
+                rt,
+                destinations,
+                tables,
+                bar,
+            )?;
+            report.repeats = repeats.dropped - before;
+            reports.push(report);
+        }
+    }
+    Ok(reports)
+}
+
+/// `_Source` of an archive blob: its URL, or its absolute path.
+fn blob_source(
+    input: &str,
+    location: &crate::store::Location,
+    path: &object_store::path::Path,
+) -> Result<String> {
+    if location.is_local() {
+        let root = std::fs::canonicalize(input.strip_prefix("file://").unwrap_or(input))?;
+        return Ok(root.join(path.as_ref()).to_string_lossy().into_owned());
+    }
+    let url = url::Url::parse(input)?;
+    Ok(format!(
+        "{}://{}/{path}",
+        url.scheme(),
+        url.host_str().unwrap_or_default()
+    ))
 }
 
 /// `--checkpoint`: the config's checkpoint store and the owner id the partitions are taken as.

@@ -106,11 +106,11 @@ struct CaptureSelectArgs {
     /// The hub's archive name format (every field mandatory, any order).
     #[arg(long, requires = "capture", default_value = aad_ingest::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
     archive_name_format: String,
-    /// Only files whose window starts at or after this time (RFC 3339).
-    #[arg(long, requires = "capture")]
+    /// Only Capture windows (archive hours) starting at or after this time (RFC 3339).
+    #[arg(long)]
     from: Option<String>,
-    /// Only files whose window starts before this time (RFC 3339).
-    #[arg(long, requires = "capture")]
+    /// Only Capture windows (archive hours) starting before this time (RFC 3339).
+    #[arg(long)]
     to: Option<String>,
     /// Only these partitions (comma-separated ids).
     #[arg(long, requires = "capture", value_delimiter = ',')]
@@ -119,22 +119,45 @@ struct CaptureSelectArgs {
     /// does, skip what it has checkpointed, and checkpoint at the last event converted.
     #[arg(long, requires_all = ["capture", "config"])]
     checkpoint: bool,
+    /// Read the inputs (directories or object-store URLs) as Entra storage-account archives:
+    /// `insights-logs-<category>/…/y=/m=/d=/h=/m=00/PT1H.json`, whatever the prefix.
+    #[arg(long, conflicts_with = "capture")]
+    archive: bool,
+    /// With --archive: only these categories (comma-separated; Entra's names or table names).
+    #[arg(long, requires = "archive", value_delimiter = ',')]
+    categories: Vec<String>,
 }
 
 impl CaptureSelectArgs {
-    fn input(&self) -> Result<Option<aad_ingest::convert::CaptureInput>> {
-        if !self.capture {
+    fn time(flag: &str, v: &Option<String>) -> Result<Option<i64>> {
+        v.as_deref()
+            .map(|t| {
+                parse_timestamp(t)
+                    .map(|ns| ns.div_euclid(1_000_000_000))
+                    .with_context(|| format!("--{flag} {t:?} is not a timestamp"))
+            })
+            .transpose()
+    }
+
+    fn archive(&self) -> Result<Option<aad_ingest::source::archive::ArchiveSelection>> {
+        if !self.archive {
             return Ok(None);
         }
-        let time = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
-            v.as_deref()
-                .map(|t| {
-                    parse_timestamp(t)
-                        .map(|ns| ns.div_euclid(1_000_000_000))
-                        .with_context(|| format!("--{flag} {t:?} is not a timestamp"))
-                })
-                .transpose()
-        };
+        Ok(Some(aad_ingest::source::archive::ArchiveSelection {
+            from: Self::time("from", &self.from)?,
+            to: Self::time("to", &self.to)?,
+            categories: self.categories.clone(),
+        }))
+    }
+
+    fn input(&self) -> Result<Option<aad_ingest::convert::CaptureInput>> {
+        if !self.capture {
+            if !self.archive && (self.from.is_some() || self.to.is_some()) {
+                bail!("--from and --to select Capture windows or archive hours: give --capture or --archive");
+            }
+            return Ok(None);
+        }
+        let time = Self::time;
         Ok(Some(aad_ingest::convert::CaptureInput {
             format: ArchiveNameFormat::parse(&self.archive_name_format)
                 .context("--archive-name-format")?,
@@ -568,6 +591,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             opts.max_message_bytes = a.max_message_mib << 20;
             opts.capture = a.capture.input()?;
+            opts.archive = a.capture.archive()?;
             if let Some(path) = &a.config {
                 let purpose = Purpose::Convert {
                     extra_lake: opts.out.is_some(),

@@ -311,6 +311,17 @@ impl Azurite {
         run_reader_args(&["azure-create", &self.endpoint(), name]);
     }
 
+    /// Every file below `src` as an append blob of `container` (same relative name), growing
+    /// blobs that exist by the bytes past their length: how Entra's archive writes PT1H.json.
+    pub fn append_tree(&self, container: &str, src: &Path) {
+        run_reader_args(&[
+            "azure-append",
+            &self.endpoint(),
+            container,
+            &src.to_string_lossy(),
+        ]);
+    }
+
     /// Download every blob of `container` below `dest`; returns their names.
     pub fn download(&self, container: &str, dest: &Path) -> Vec<String> {
         let v = run_reader_args(&[

@@ -221,6 +221,17 @@ impl ChunkReader {
         Self::from_reader(reader, input.size, chunk_bytes, max_line)
     }
 
+    /// Read `data` (a blob already fetched) as an input of that size.
+    pub fn from_bytes(data: Vec<u8>, chunk_bytes: usize, max_line: usize) -> Result<ChunkReader> {
+        let size = data.len() as u64;
+        Self::from_reader(
+            Box::new(io::Cursor::new(data)),
+            Some(size),
+            chunk_bytes,
+            max_line,
+        )
+    }
+
     fn from_reader(
         reader: Box<dyn Read + Send>,
         size: Option<u64>,

@@ -1,5 +1,6 @@
 //! End-to-end tests: one test binary (linking the whole stack once), one module per concern.
 
+mod archive;
 mod bounds;
 mod broker;
 mod capture;

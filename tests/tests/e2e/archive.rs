@@ -1,0 +1,219 @@
+//! Entra storage-account archives as an input of `convert` (issue 11): `insights-logs-<category>`
+//! containers of `…/y=/m=/d=/h=/m=00/PT1H.json` append blobs in Azurite, written by the Azure
+//! SDK for Python, convert to exactly the rows the same records give as NDJSON; repeats are
+//! dropped and counted, a last line still being appended is left, never dead-lettered.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use aad_ingest::generate::{generate, Format, GenerateOptions};
+use aad_tests::{aad_ingest_bin, convert_into, duckdb, Azurite};
+use simd_json::prelude::*;
+
+const TENANT: &str = "tenantId=0b1c2d3e-0000-4000-8000-000000000001";
+const POSITION: &str = "_Source, _Partition, _SequenceNumber, _EnqueuedTime";
+
+/// The archive tree of `records` (one JSON record a line): container by category, three hours,
+/// CRLF in the sign-in container and LF elsewhere; every 25th record repeated with a fresh
+/// envelope time in the next hour. Returns (container → blob → text, repeats written).
+fn archive_tree(records: &[Vec<u8>]) -> (BTreeMap<String, BTreeMap<String, Vec<u8>>>, usize) {
+    let mut tree: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
+    let mut repeats = 0;
+    let blob = |hour: usize| {
+        format!(
+            "{TENANT}/y=2026/m=11/d=01/h={:02}/m=00/PT1H.json",
+            10 + hour
+        )
+    };
+    for (i, line) in records.iter().enumerate() {
+        let v = simd_json::to_owned_value(&mut line.clone()).unwrap();
+        let category = v
+            .get("category")
+            .and_then(|c| c.as_str())
+            .unwrap_or("AuditLogs")
+            .to_ascii_lowercase();
+        let container = format!("insights-logs-{category}");
+        let end: &[u8] = if category == "signinlogs" {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
+        let hour = i * 3 / records.len();
+        let blobs = tree.entry(container).or_default();
+        let text = blobs.entry(blob(hour)).or_default();
+        text.extend_from_slice(line);
+        text.extend_from_slice(end);
+        if i % 25 == 0
+            && line.starts_with(b"{\"time\":\"")
+            && v.get("properties").is_some_and(|p| p.is_object())
+        {
+            // Re-delivered: identical properties, a fresh envelope time.
+            let rest = &line[line[9..].iter().position(|&b| b == b'"').unwrap() + 10..];
+            let mut again = b"{\"time\":\"2026-11-01T23:59:59.0000000Z\"".to_vec();
+            again.extend_from_slice(rest);
+            let later = blobs.entry(blob(hour + 1)).or_default();
+            later.extend_from_slice(&again);
+            later.extend_from_slice(end);
+            repeats += 1;
+        }
+    }
+    (tree, repeats)
+}
+
+fn write_tree(tree: &BTreeMap<String, BTreeMap<String, Vec<u8>>>, root: &Path) {
+    for (container, blobs) in tree {
+        for (name, text) in blobs {
+            let path = root.join(container).join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+}
+
+fn convert_archive(
+    azurite: &Azurite,
+    containers: &[&String],
+    lake: &Path,
+    extra: &[&str],
+) -> String {
+    let mut cmd = Command::new(aad_ingest_bin());
+    cmd.args(["convert", "--archive", "--out", lake.to_str().unwrap()])
+        .args(containers.iter().map(|c| format!("az://{c}")))
+        .args(extra)
+        .envs(azurite.env());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn summary(stdout: &str, label: &str) -> Option<u64> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+fn tables(lake: &Path) -> Vec<String> {
+    let mut t: Vec<String> = std::fs::read_dir(lake)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_prefix("table=").map(str::to_string)
+        })
+        .collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn an_archive_in_azurite_converts_to_the_ndjson_rows_with_repeats_dropped_and_partial_lines_left() {
+    let work = tempfile::tempdir().unwrap();
+    let mut ndjson = Vec::new();
+    generate(
+        &GenerateOptions {
+            records: 900,
+            format: Format::Records,
+            quirk_share: 0.2,
+            seed: 5,
+            ..Default::default()
+        },
+        &mut ndjson,
+    )
+    .unwrap();
+    let records: Vec<Vec<u8>> = ndjson
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let reference_file = work.path().join("records.ndjson");
+    std::fs::write(&reference_file, &ndjson).unwrap();
+    let (mut tree, repeats) = archive_tree(&records);
+    assert!(repeats > 10);
+    // The sign-in blob of the last hour is being appended: its last record is cut short.
+    let signins = tree.get_mut("insights-logs-signinlogs").unwrap();
+    let last = signins.values_mut().last().unwrap();
+    last.extend_from_slice(b"{\"time\":\"2026-11-01T12:59:59Z\",\"category\":\"SignInLogs\",\"properties\":{\"id\":\"cut");
+    let src = work.path().join("archive");
+    write_tree(&tree, &src);
+
+    let azurite = Azurite::start();
+    let containers: Vec<&String> = tree.keys().collect();
+    for c in &containers {
+        azurite.create_container(c);
+        azurite.append_tree(c, &src.join(c));
+    }
+    let lake = work.path().join("lake");
+    let stdout = convert_archive(&azurite, &containers, &lake, &[]);
+    assert_eq!(
+        summary(&stdout, "(repeats dropped)"),
+        Some(repeats as u64),
+        "{stdout}"
+    );
+    assert_eq!(summary(&stdout, "(dead letters)"), Some(0), "{stdout}");
+    assert!(summary(&stdout, "(partial lines)").unwrap() > 0, "{stdout}");
+
+    let reference = work.path().join("reference");
+    let expected = convert_into(&[reference_file], &reference);
+    assert_eq!(tables(&lake), tables(&reference));
+    for table in tables(&reference) {
+        let glob = |lake: &Path| {
+            format!(
+                "read_parquet('{}/table={table}/**/*.parquet', hive_partitioning=true, union_by_name=true)",
+                lake.display()
+            )
+        };
+        let (a, b) = (glob(&lake), glob(&reference));
+        for (x, y) in [(&a, &b), (&b, &a)] {
+            let diff = duckdb(&format!(
+                "SELECT count(*) AS n FROM (SELECT * EXCLUDE ({POSITION}) FROM {x} EXCEPT ALL SELECT * EXCLUDE ({POSITION}) FROM {y})"
+            ));
+            assert_eq!(diff[0]["n"].as_deref(), Some("0"), "{table}");
+        }
+    }
+    let rows = duckdb(&format!(
+        "SELECT count(*) AS n, count(DISTINCT (_Source, _SequenceNumber)) AS positions, \
+           count(*) FILTER (WHERE _Source LIKE 'az://insights-logs-%/{TENANT}/y=2026/m=11/d=01/h=1_/m=00/PT1H.json') AS named \
+         FROM read_parquet('{}/table=*/**/*.parquet', union_by_name=true)",
+        lake.display()
+    ));
+    let n = expected.rows().to_string();
+    assert_eq!(rows[0]["n"].as_deref(), Some(n.as_str()));
+    assert_eq!(rows[0]["positions"].as_deref(), Some(n.as_str()));
+    assert_eq!(rows[0]["named"].as_deref(), Some(n.as_str()));
+
+    // A category and an hour picked by name: the sign-ins of 11:00 only.
+    let picked = work.path().join("picked");
+    let from = [
+        "--categories",
+        "SignInLogs",
+        "--from",
+        "2026-11-01T11:00:00Z",
+    ];
+    let stdout = convert_archive(
+        &azurite,
+        &containers,
+        &picked,
+        &[&from[..], &["--to", "2026-11-01T12:00:00Z"]].concat(),
+    );
+    // Every line of that blob: its repeats repeat records of 10:00, which this run does not read.
+    let want = tree["insights-logs-signinlogs"]
+        [&format!("{TENANT}/y=2026/m=11/d=01/h=11/m=00/PT1H.json")]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let rows = duckdb(&format!(
+        "SELECT count(*) AS n FROM read_parquet('{}/table=*/**/*.parquet', union_by_name=true)",
+        picked.display()
+    ));
+    assert_eq!(
+        rows[0]["n"].as_deref(),
+        Some(want.to_string().as_str()),
+        "{stdout}"
+    );
+}
