@@ -28,6 +28,7 @@ use tokio::runtime::Handle;
 use crate::config::{LakeDestinationConfig, RunConfig, LAKE_NAME};
 use crate::destination::plan::{Plan, PlanOptions};
 use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
+use crate::progress::{Done, Progress, Shard};
 use crate::sink::deadletter::{self, DeadLetterWriter};
 use crate::sink::parquet::{LakeOptions, WrittenFile};
 use crate::source::archive::{complete_len, list as list_archive, ArchiveSelection, Repeats};
@@ -69,6 +70,9 @@ pub struct ConvertOptions {
     pub capture: Option<CaptureInput>,
     /// Read the inputs as Entra storage-account archives (`insights-logs-<category>/…/PT1H.json`).
     pub archive: Option<ArchiveSelection>,
+    /// `--shard K/N` of a Capture or archive backfill: this process takes its share of the
+    /// objects, and keeps its own progress record.
+    pub shard: Option<Shard>,
 }
 
 /// `convert --capture`: how the archives are named and which of their files to take.
@@ -97,6 +101,7 @@ impl Default for ConvertOptions {
             progress: false,
             capture: None,
             archive: None,
+            shard: None,
         }
     }
 }
@@ -612,6 +617,7 @@ fn convert_capture(
         .checkpoint
         .then(|| Handoff::open(opts.config.as_ref()))
         .transpose()?;
+    let mut progress = Progress::open(&plan.dead_letters, rt, opts.shard)?;
     for input in &opts.inputs {
         let location = open_input(input, "Capture")?;
         let (partitions, other) =
@@ -623,7 +629,23 @@ fn convert_capture(
                 "objects whose names are not Capture names of the archive name format were skipped"
             );
         }
-        for files in partitions {
+        for mut files in partitions {
+            let key = format!("{}/{}/{}", files.namespace, files.hub, files.partition);
+            if opts.shard.is_some_and(|s| !s.takes(&key)) {
+                continue;
+            }
+            // Capture never rewrites a file: one converted before is skipped.
+            let mut keys = Vec::new();
+            for f in std::mem::take(&mut files.files) {
+                let key = blob_source(input, &location, &f.path)?;
+                if progress.resume(&key, f.size, None).is_some() {
+                    keys.push((key, f.size));
+                    files.files.push(f);
+                }
+            }
+            if files.files.is_empty() {
+                continue;
+            }
             let hub = Hub::of(&files, opts.config.as_ref())?;
             let mut source = hub.source_partition(&files.partition);
             // Taken as `run` takes a partition: its rows are named with this writer's epoch,
@@ -659,6 +681,7 @@ fn convert_capture(
             let report = convert_stream(
                 &source,
                 &mut units,
+                0,
                 report,
                 opts,
                 schema,
@@ -696,6 +719,17 @@ fn convert_capture(
                     })?;
                 tracing::info!(partition = %files.partition, sequence_number = last, "checkpoint written: run continues after the backfill");
             }
+            if destinations.iter().all(|d| d.failed.is_none()) {
+                for (key, size) in keys {
+                    let done = Done {
+                        size,
+                        etag: None,
+                        bytes: size,
+                        lines: 0,
+                    };
+                    progress.record(&key, done)?;
+                }
+            }
             reports.push(report);
         }
     }
@@ -728,49 +762,83 @@ fn convert_archives(
     use object_store::ObjectStoreExt;
     let mut reports = Vec::new();
     let mut repeats = Repeats::default();
+    let mut progress = Progress::open(&plan.dead_letters, rt, opts.shard)?;
     for input in &opts.inputs {
         let location = open_input(input, "archive")?;
         let blobs = rt.block_on(list_archive(&location, selection))?;
         for blob in blobs {
             let source = blob_source(input, &location, &blob.path)?;
+            if opts.shard.is_some_and(|s| !s.takes(&source)) {
+                continue;
+            }
+            let etag = blob.etag.as_deref();
+            let Some((done_bytes, done_lines)) = progress.resume(&source, blob.size, etag) else {
+                continue; // nothing new since the last run
+            };
             bar.set_message(blob.path.to_string());
             let mut data = rt
-                .block_on(async { location.store.get(&blob.path).await?.bytes().await })
+                .block_on(async {
+                    location
+                        .store
+                        .get_range(&blob.path, done_bytes..blob.size)
+                        .await
+                })
                 .with_context(|| format!("reading {source}"))?
                 .to_vec();
             let complete = complete_len(&data);
             let pending_bytes = (data.len() - complete) as u64;
             data.truncate(complete);
-            let before = repeats.dropped;
-            let mut units = ArchiveUnits {
-                reader: ChunkReader::from_bytes(data, opts.chunk_bytes, opts.max_message_bytes)?,
-                repeats: &mut repeats,
-            };
-            let partition = SourcePartition {
-                id: stable_hash(&source),
+            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+            let mut report = InputReport {
                 source: source.clone(),
-                partition: None,
-                epoch: 0,
-                incarnation: None,
-            };
-            let report = InputReport {
-                source,
                 pending_bytes,
                 ..Default::default()
             };
-            let mut report = convert_stream(
-                &partition,
-                &mut units,
-                report,
-                opts,
-                schema,
-                plan,
-                rt,
-                destinations,
-                tables,
-                bar,
-            )?;
-            report.repeats = repeats.dropped - before;
+            if complete > 0 {
+                let before = repeats.dropped;
+                let mut units = ArchiveUnits {
+                    reader: ChunkReader::from_bytes(
+                        data,
+                        done_lines + 1,
+                        opts.chunk_bytes,
+                        opts.max_message_bytes,
+                    )?,
+                    repeats: &mut repeats,
+                };
+                let partition = SourcePartition {
+                    id: stable_hash(&source),
+                    source: source.clone(),
+                    partition: None,
+                    epoch: 0,
+                    incarnation: None,
+                };
+                report = convert_stream(
+                    &partition,
+                    &mut units,
+                    done_lines as i64 + 1,
+                    report,
+                    opts,
+                    schema,
+                    plan,
+                    rt,
+                    destinations,
+                    tables,
+                    bar,
+                )?;
+                report.repeats = repeats.dropped - before;
+            }
+            // Its rows are durable (the segment closed): remember how far it went.
+            if destinations.iter().all(|d| d.failed.is_none()) {
+                progress.record(
+                    &source,
+                    Done {
+                        size: blob.size,
+                        etag: blob.etag.clone(),
+                        bytes: done_bytes + complete as u64,
+                        lines: done_lines + lines,
+                    },
+                )?;
+            }
             reports.push(report);
         }
     }
@@ -897,6 +965,7 @@ fn convert_input(
     convert_stream(
         &source,
         &mut reader,
+        1,
         report,
         opts,
         schema,
@@ -914,6 +983,7 @@ fn convert_input(
 fn convert_stream(
     source: &SourcePartition,
     reader: &mut dyn Units,
+    first_line: i64,
     mut report: InputReport,
     opts: &ConvertOptions,
     schema: SchemaOptions,
@@ -935,11 +1005,12 @@ fn convert_stream(
         Ok(window)
     };
     let mut window = read_window(reader)?;
-    // A file's lines start at 1 (everything a destination holds of it counts); a Capture
-    // partition's segment starts at its first event converted.
+    // A file's lines start at 1 (everything a destination holds of it counts), a continued
+    // archive blob's after the lines converted before; a Capture partition's segment starts at
+    // its first event converted.
     let first = match window.first() {
         Some(Unit::Events(events)) => events[0].sequence,
-        _ => 1,
+        _ => first_line,
     };
     if partition.is_some() && window.is_empty() {
         return Ok(report);

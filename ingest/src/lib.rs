@@ -10,6 +10,7 @@ pub mod convert;
 pub mod destination;
 pub mod generate;
 pub mod memory;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod route;

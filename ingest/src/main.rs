@@ -126,6 +126,11 @@ struct CaptureSelectArgs {
     /// With --archive: only these categories (comma-separated; Entra's names or table names).
     #[arg(long, requires = "archive", value_delimiter = ',')]
     categories: Vec<String>,
+    /// Take shard K of N (0 <= K < N) of the Capture partitions or archive blobs; each shard
+    /// keeps its own progress record in the output (a Kubernetes Indexed Job: K is
+    /// JOB_COMPLETION_INDEX).
+    #[arg(long)]
+    shard: Option<String>,
 }
 
 impl CaptureSelectArgs {
@@ -592,6 +597,14 @@ fn run(cli: Cli) -> Result<()> {
             opts.max_message_bytes = a.max_message_mib << 20;
             opts.capture = a.capture.input()?;
             opts.archive = a.capture.archive()?;
+            if let Some(shard) = &a.capture.shard {
+                if !a.capture.capture && !a.capture.archive {
+                    bail!(
+                        "--shard splits a Capture or archive backfill: give --capture or --archive"
+                    );
+                }
+                opts.shard = Some(aad_ingest::progress::Shard::parse(shard)?);
+            }
             if let Some(path) = &a.config {
                 let purpose = Purpose::Convert {
                     extra_lake: opts.out.is_some(),

@@ -33,6 +33,8 @@ pub struct ArchiveSelection {
 pub struct ArchiveBlob {
     pub path: object_store::path::Path,
     pub size: u64,
+    /// Its version: an append blob's changes with every append.
+    pub etag: Option<String>,
     /// The category of its `insights-logs-<category>` container, when the path shows it.
     pub category: Option<String>,
     /// The hour it holds, seconds since the epoch.
@@ -118,6 +120,7 @@ pub async fn list(
             Some(ArchiveBlob {
                 path: meta.location,
                 size: meta.size,
+                etag: meta.e_tag,
                 category,
                 hour,
             })
@@ -225,6 +228,7 @@ mod tests {
         let blob = |c: &str| ArchiveBlob {
             path: "x".into(),
             size: 0,
+            etag: None,
             category: Some(c.into()),
             hour: 0,
         };
