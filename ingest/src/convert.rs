@@ -486,42 +486,24 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
             failed: None,
         })
         .collect();
+    let mut cx = Ctx {
+        opts,
+        schema,
+        plan: &plan,
+        rt: &rt,
+        destinations: &mut destinations,
+        tables: &mut tables,
+        bar: &bar,
+    };
     if let Some(capture) = &opts.capture {
-        reports = convert_capture(
-            capture,
-            opts,
-            schema,
-            &plan,
-            &rt,
-            &mut destinations,
-            &mut tables,
-            &bar,
-        )?;
+        reports = convert_capture(capture, &mut cx)?;
     }
     if let Some(selection) = &opts.archive {
-        reports = convert_archives(
-            selection,
-            opts,
-            schema,
-            &plan,
-            &rt,
-            &mut destinations,
-            &mut tables,
-            &bar,
-        )?;
+        reports = convert_archives(selection, &mut cx)?;
     }
     for input in &inputs {
-        bar.set_message(short_name(input));
-        let report = convert_input(
-            input,
-            opts,
-            schema,
-            &plan,
-            &rt,
-            &mut destinations,
-            &mut tables,
-            &bar,
-        )?;
+        cx.bar.set_message(short_name(input));
+        let report = convert_input(input, &mut cx)?;
         reports.push(report);
     }
     bar.finish_and_clear();
@@ -601,17 +583,8 @@ impl Hub {
 
 /// Convert the Capture archives the inputs name: every selected partition of every hub found,
 /// one segment per partition.
-#[allow(clippy::too_many_arguments)]
-fn convert_capture(
-    capture: &CaptureInput,
-    opts: &ConvertOptions,
-    schema: SchemaOptions,
-    plan: &Plan,
-    rt: &Handle,
-    destinations: &mut [DestinationReport],
-    tables: &mut NormalizeStats,
-    bar: &ProgressBar,
-) -> Result<Vec<InputReport>> {
+fn convert_capture(capture: &CaptureInput, cx: &mut Ctx<'_>) -> Result<Vec<InputReport>> {
+    let (opts, plan, rt, bar) = (cx.opts, cx.plan, cx.rt, cx.bar);
     let mut reports = Vec::new();
     let handoff = capture
         .checkpoint
@@ -678,22 +651,10 @@ fn convert_capture(
                 source: format!("{} partition {}", source.source, files.partition),
                 ..Default::default()
             };
-            let report = convert_stream(
-                &source,
-                &mut units,
-                0,
-                report,
-                opts,
-                schema,
-                plan,
-                rt,
-                destinations,
-                tables,
-                bar,
-            )?;
+            let report = convert_stream(&source, &mut units, 0, report, cx)?;
             if let (Some(h), Some(mut fence), Some((last, offset))) = (&handoff, fence, units.last)
             {
-                if let Some(failed) = destinations.iter().find(|d| d.failed.is_some()) {
+                if let Some(failed) = cx.destinations.iter().find(|d| d.failed.is_some()) {
                     anyhow::bail!(
                         "partition {}: not checkpointed, destination {} failed",
                         files.partition,
@@ -719,7 +680,7 @@ fn convert_capture(
                     })?;
                 tracing::info!(partition = %files.partition, sequence_number = last, "checkpoint written: run continues after the backfill");
             }
-            if destinations.iter().all(|d| d.failed.is_none()) {
+            if cx.destinations.iter().all(|d| d.failed.is_none()) {
                 for (key, size) in keys {
                     let done = Done {
                         size,
@@ -748,18 +709,9 @@ fn open_input(input: &str, what: &str) -> Result<crate::store::Location> {
 /// Convert the storage-account archive blobs the inputs hold: each blob is one source (its
 /// URL or path in `_Source`, its line numbers as positions), its complete lines only, repeats of
 /// records read before in the run dropped.
-#[allow(clippy::too_many_arguments)]
-fn convert_archives(
-    selection: &ArchiveSelection,
-    opts: &ConvertOptions,
-    schema: SchemaOptions,
-    plan: &Plan,
-    rt: &Handle,
-    destinations: &mut [DestinationReport],
-    tables: &mut NormalizeStats,
-    bar: &ProgressBar,
-) -> Result<Vec<InputReport>> {
+fn convert_archives(selection: &ArchiveSelection, cx: &mut Ctx<'_>) -> Result<Vec<InputReport>> {
     use object_store::ObjectStoreExt;
+    let (opts, plan, rt, bar) = (cx.opts, cx.plan, cx.rt, cx.bar);
     let mut reports = Vec::new();
     let mut repeats = Repeats::default();
     let mut progress = Progress::open(&plan.dead_letters, rt, opts.shard)?;
@@ -812,23 +764,11 @@ fn convert_archives(
                     epoch: 0,
                     incarnation: None,
                 };
-                report = convert_stream(
-                    &partition,
-                    &mut units,
-                    done_lines as i64 + 1,
-                    report,
-                    opts,
-                    schema,
-                    plan,
-                    rt,
-                    destinations,
-                    tables,
-                    bar,
-                )?;
+                report = convert_stream(&partition, &mut units, done_lines as i64 + 1, report, cx)?;
                 report.repeats = repeats.dropped - before;
             }
             // Its rows are durable (the segment closed): remember how far it went.
-            if destinations.iter().all(|d| d.failed.is_none()) {
+            if cx.destinations.iter().all(|d| d.failed.is_none()) {
                 progress.record(
                     &source,
                     Done {
@@ -887,6 +827,17 @@ impl Handoff {
     }
 }
 
+/// What every source partition of a run is converted with, and what it adds to.
+struct Ctx<'a> {
+    opts: &'a ConvertOptions,
+    schema: SchemaOptions,
+    plan: &'a Plan,
+    rt: &'a Handle,
+    destinations: &'a mut [DestinationReport],
+    tables: &'a mut NormalizeStats,
+    bar: &'a ProgressBar,
+}
+
 fn short_name(input: &Input) -> String {
     input
         .path
@@ -939,17 +890,7 @@ fn deliver(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn convert_input(
-    input: &Input,
-    opts: &ConvertOptions,
-    schema: SchemaOptions,
-    plan: &Plan,
-    rt: &Handle,
-    destinations: &mut [DestinationReport],
-    tables: &mut NormalizeStats,
-    bar: &ProgressBar,
-) -> Result<InputReport> {
+fn convert_input(input: &Input, cx: &mut Ctx<'_>) -> Result<InputReport> {
     let source = SourcePartition {
         id: stable_hash(&input.source),
         source: input.source.clone(),
@@ -957,42 +898,25 @@ fn convert_input(
         epoch: 0,
         incarnation: None,
     };
-    let mut reader = ChunkReader::open(input, opts.chunk_bytes, opts.max_message_bytes)?;
+    let mut reader = ChunkReader::open(input, cx.opts.chunk_bytes, cx.opts.max_message_bytes)?;
     let report = InputReport {
         source: input.source.clone(),
         ..Default::default()
     };
-    convert_stream(
-        &source,
-        &mut reader,
-        1,
-        report,
-        opts,
-        schema,
-        plan,
-        rt,
-        destinations,
-        tables,
-        bar,
-    )
+    convert_stream(&source, &mut reader, 1, report, cx)
 }
 
 /// Convert one source partition (a file, or a Capture partition) into every destination, as
 /// one segment from its first position to its last.
-#[allow(clippy::too_many_arguments)]
 fn convert_stream(
     source: &SourcePartition,
     reader: &mut dyn Units,
     first_line: i64,
     mut report: InputReport,
-    opts: &ConvertOptions,
-    schema: SchemaOptions,
-    plan: &Plan,
-    rt: &Handle,
-    destinations: &mut [DestinationReport],
-    tables: &mut NormalizeStats,
-    bar: &ProgressBar,
+    cx: &mut Ctx<'_>,
 ) -> Result<InputReport> {
+    let (opts, schema, plan, rt, bar) = (cx.opts, cx.schema, cx.plan, cx.rt, cx.bar);
+    let (destinations, tables) = (&mut *cx.destinations, &mut *cx.tables);
     let partition = source.partition.as_deref();
     let read_window = |reader: &mut dyn Units| -> Result<Vec<Unit>> {
         let mut window = Vec::with_capacity(opts.window_chunks);

@@ -3,7 +3,7 @@
 //! size and version (etag) when it was read, and how far (bytes, lines). An archive blob that
 //! grew is continued after its last complete line; a Capture file (never rewritten) once done
 //! is skipped; an object whose version changed without growing is converted again from the
-//! start (its rows replace the earlier ones: same source, same positions, same file names).
+//! start.
 //!
 //! Each shard of a `--shard K/N` backfill keeps its own record, so shards writing one lake never
 //! overwrite each other's. The record is rewritten after each object, once that object's rows

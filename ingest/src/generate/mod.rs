@@ -62,11 +62,13 @@ pub fn messages(
 ) -> Result<GenerateReport> {
     let mut g = Generator::new(opts.clone())?;
     let mut report = GenerateReport::default();
-    let mut message = Vec::with_capacity(MAX_MESSAGE + 64 * 1024);
+    let mut envelope = Envelope {
+        body: Vec::with_capacity(MAX_MESSAGE + 64 * 1024),
+        records: 0,
+        last_time: 0,
+        invalid_share: opts.quirk_share / 10.0,
+    };
     let mut record = Vec::with_capacity(64 * 1024);
-    let mut in_message = 0usize;
-    let mut last_time = 0;
-    let invalid_share = opts.quirk_share / 10.0;
     for _ in 0..opts.records {
         record.clear();
         let time = g.record(&mut record);
@@ -80,74 +82,67 @@ pub fn messages(
                 report.messages += 1;
             }
             Format::Envelope => {
-                if in_message > 0
-                    && (in_message >= opts.records_per_message
-                        || message.len() + record.len() + 3 > MAX_MESSAGE)
+                if envelope.records > 0
+                    && (envelope.records >= opts.records_per_message
+                        || envelope.body.len() + record.len() + 3 > MAX_MESSAGE)
                 {
-                    flush_message(
-                        &mut write,
-                        &mut message,
-                        &mut in_message,
-                        last_time,
-                        &mut report,
-                        &mut g,
-                        invalid_share,
-                    )?;
+                    envelope.flush(&mut write, &mut report, &mut g)?;
                 }
-                message.extend_from_slice(if in_message == 0 {
+                envelope.body.extend_from_slice(if envelope.records == 0 {
                     b"{\"records\":["
                 } else {
                     b","
                 });
-                message.extend_from_slice(&record);
-                in_message += 1;
+                envelope.body.extend_from_slice(&record);
+                envelope.records += 1;
             }
         }
-        last_time = time;
+        envelope.last_time = time;
     }
-    flush_message(
-        &mut write,
-        &mut message,
-        &mut in_message,
-        last_time,
-        &mut report,
-        &mut g,
-        invalid_share,
-    )?;
+    envelope.flush(&mut write, &mut report, &mut g)?;
     Ok(report)
 }
 
-/// Close the envelope being built and hand it on, sometimes followed by a broken body as some
-/// diagnostic settings send (§d.4).
-fn flush_message(
-    write: &mut impl FnMut(Message) -> Result<u64>,
-    message: &mut Vec<u8>,
-    in_message: &mut usize,
-    time: i64,
-    report: &mut GenerateReport,
-    g: &mut Generator,
+/// The envelope being built: its body so far, its records, and its last record's time.
+struct Envelope {
+    body: Vec<u8>,
+    records: usize,
+    last_time: i64,
+    /// Share of envelopes followed by a broken body.
     invalid_share: f64,
-) -> Result<()> {
-    if *in_message == 0 {
-        return Ok(());
-    }
-    message.extend_from_slice(b"]}");
-    report.bytes += write(Message {
-        body: message,
-        time,
-    })?;
-    report.messages += 1;
-    message.clear();
-    *in_message = 0;
-    if g.rng.chance(invalid_share) {
+}
+
+impl Envelope {
+    /// Close the envelope and hand it on, sometimes followed by a broken body as some
+    /// diagnostic settings send (§d.4).
+    fn flush(
+        &mut self,
+        write: &mut impl FnMut(Message) -> Result<u64>,
+        report: &mut GenerateReport,
+        g: &mut Generator,
+    ) -> Result<()> {
+        if self.records == 0 {
+            return Ok(());
+        }
+        self.body.extend_from_slice(b"]}");
+        let time = self.last_time;
         report.bytes += write(Message {
-            body: BROKEN_BODY,
+            body: &self.body,
             time,
         })?;
-        report.invalid_messages += 1;
         report.messages += 1;
+        self.body.clear();
+        self.records = 0;
+        if g.rng.chance(self.invalid_share) {
+            report.bytes += write(Message {
+                body: BROKEN_BODY,
+                time,
+            })?;
+            report.invalid_messages += 1;
+            report.messages += 1;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Write `opts.records` records to `w` as NDJSON: one message body a line.

@@ -16,7 +16,7 @@ use std::hash::{Hash, Hasher};
 
 use aad_schemas::catalogue::Catalogue;
 use aad_schemas::time::days_from_civil;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// Which archive blobs a backfill takes: hours starting in `from..to` (seconds since the epoch;
 /// either end open) of the listed categories (all when empty; any of a table's categories or its
@@ -104,14 +104,7 @@ pub async fn list(
     location: &crate::store::Location,
     selection: &ArchiveSelection,
 ) -> Result<Vec<ArchiveBlob>> {
-    use futures::TryStreamExt;
-    let prefix = (!location.prefix.as_ref().is_empty()).then_some(&location.prefix);
-    let objects: Vec<object_store::ObjectMeta> = location
-        .store
-        .list(prefix)
-        .try_collect()
-        .await
-        .with_context(|| format!("listing {}", location.display))?;
+    let objects = super::list_objects(location).await?;
     let mut blobs: Vec<ArchiveBlob> = objects
         .into_iter()
         .filter_map(|meta| {

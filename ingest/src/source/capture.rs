@@ -345,14 +345,7 @@ pub async fn list(
     format: &ArchiveNameFormat,
     selection: &Selection,
 ) -> Result<(Vec<PartitionFiles>, usize)> {
-    use futures::TryStreamExt;
-    let prefix = (!location.prefix.as_ref().is_empty()).then_some(&location.prefix);
-    let objects: Vec<object_store::ObjectMeta> = location
-        .store
-        .list(prefix)
-        .try_collect()
-        .await
-        .with_context(|| format!("listing {}", location.display))?;
+    let objects = super::list_objects(location).await?;
     let mut groups: std::collections::BTreeMap<(String, String, String), Vec<CaptureFile>> =
         Default::default();
     let mut other = 0;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use aad_ingest::generate::{generate, Format, GenerateOptions};
-use aad_tests::{aad_ingest_bin, convert_into, duckdb, Azurite};
+use aad_tests::{aad_ingest_bin, convert_into, duckdb, lake_tables, Azurite};
 use simd_json::prelude::*;
 
 const TENANT: &str = "tenantId=0b1c2d3e-0000-4000-8000-000000000001";
@@ -107,18 +107,6 @@ fn summary(stdout: &str, label: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-fn tables(lake: &Path) -> Vec<String> {
-    let mut t: Vec<String> = std::fs::read_dir(lake)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            name.strip_prefix("table=").map(str::to_string)
-        })
-        .collect();
-    t.sort();
-    t
-}
-
 #[test]
 fn an_archive_in_azurite_converts_to_the_ndjson_rows_with_repeats_dropped_and_partial_lines_left() {
     let work = tempfile::tempdir().unwrap();
@@ -168,8 +156,8 @@ fn an_archive_in_azurite_converts_to_the_ndjson_rows_with_repeats_dropped_and_pa
 
     let reference = work.path().join("reference");
     let expected = convert_into(&[reference_file], &reference);
-    assert_eq!(tables(&lake), tables(&reference));
-    for table in tables(&reference) {
+    assert_eq!(lake_tables(&lake), lake_tables(&reference));
+    for table in lake_tables(&reference) {
         let glob = |lake: &Path| {
             format!(
                 "read_parquet('{}/table={table}/**/*.parquet', hive_partitioning=true, union_by_name=true)",
@@ -251,8 +239,8 @@ fn generated_records(n: u64, seed: u64) -> Vec<Vec<u8>> {
 fn differences(a: &Path, b: &Path) -> (u64, u64) {
     let mut diff = 0;
     let mut rows = 0;
-    assert_eq!(tables(a), tables(b));
-    for table in tables(a) {
+    assert_eq!(lake_tables(a), lake_tables(b));
+    for table in lake_tables(a) {
         let glob = |lake: &Path| {
             format!(
                 "read_parquet('{}/table={table}/**/*.parquet', hive_partitioning=true, union_by_name=true)",

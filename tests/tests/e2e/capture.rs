@@ -9,7 +9,7 @@ use std::process::Command;
 use aad_ingest::convert::{convert, CaptureInput, ConvertOptions, ConvertReport};
 use aad_ingest::generate::{generate, GenerateOptions};
 use aad_ingest::source::capture::{ArchiveNameFormat, Selection, DEFAULT_ARCHIVE_NAME_FORMAT};
-use aad_tests::{duckdb, python, repo_root};
+use aad_tests::{duckdb, lake_tables, python, repo_root};
 use simd_json::prelude::*;
 
 const PARTITIONS: usize = 3;
@@ -81,19 +81,6 @@ fn positions(lake: &Path) -> String {
     )
 }
 
-/// The tables a lake holds.
-fn tables(lake: &Path) -> Vec<String> {
-    let mut t: Vec<String> = std::fs::read_dir(lake)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            name.strip_prefix("table=").map(str::to_string)
-        })
-        .collect();
-    t.sort();
-    t
-}
-
 const POSITION: &str = "_Source, _Partition, _SequenceNumber, _EnqueuedTime";
 
 #[test]
@@ -133,8 +120,8 @@ fn fastavro_capture_converts_to_the_ndjson_rows_with_capture_positions() {
 
     // Every row of the NDJSON lake is in the Capture lake and the other way round, column for
     // column, the position columns aside.
-    assert_eq!(tables(&lines_lake), tables(&capture_lake));
-    for table in tables(&lines_lake) {
+    assert_eq!(lake_tables(&lines_lake), lake_tables(&capture_lake));
+    for table in lake_tables(&lines_lake) {
         let (a, b) = (
             table_glob(&lines_lake, &table),
             table_glob(&capture_lake, &table),
