@@ -652,7 +652,30 @@ fn convert_capture(capture: &CaptureInput, cx: &mut Ctx<'_>) -> Result<Vec<Input
                 ..Default::default()
             };
             let report = convert_stream(&source, &mut units, 0, report, cx)?;
-            if let (Some(h), Some(mut fence), Some((last, offset))) = (&handoff, fence, units.last)
+            let unreadable = std::mem::take(&mut units.events.unreadable);
+            let mut report = report;
+            if !unreadable.is_empty() {
+                // Whole files: their events are not known, so their dead letters name the file.
+                let name = format!("{:016x}-files", source.id);
+                let mut dead = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &source.source);
+                for (path, reason) in &unreadable {
+                    tracing::error!(file = %path, reason = %reason, "Capture file set aside");
+                    let rejected = Rejected {
+                        reason: format!("{path}: {reason}"),
+                        record_index: None,
+                        raw: path.as_bytes().to_vec(),
+                    };
+                    dead.write(Some(&files.partition), -1, &rejected)?;
+                    report.dead_letters += 1;
+                }
+                dead.finish()?;
+            }
+            let checkpoint_to = units.last.filter(|_| unreadable.is_empty());
+            if handoff.is_some() && !unreadable.is_empty() {
+                tracing::error!(partition = %files.partition, files = unreadable.len(), "partition not checkpointed: events of unreadable Capture files would be skipped by run");
+            }
+            if let (Some(h), Some(mut fence), Some((last, offset))) =
+                (&handoff, fence, checkpoint_to)
             {
                 if let Some(failed) = cx.destinations.iter().find(|d| d.failed.is_some()) {
                     anyhow::bail!(
@@ -681,7 +704,11 @@ fn convert_capture(capture: &CaptureInput, cx: &mut Ctx<'_>) -> Result<Vec<Input
                 tracing::info!(partition = %files.partition, sequence_number = last, "checkpoint written: run continues after the backfill");
             }
             if cx.destinations.iter().all(|d| d.failed.is_none()) {
+                let unreadable: Vec<&String> = unreadable.iter().map(|u| &u.0).collect();
                 for (key, size) in keys {
+                    if unreadable.iter().any(|u| key.ends_with(u.as_str())) {
+                        continue; // set aside: tried again next run
+                    }
                     let done = Done {
                         size,
                         etag: None,

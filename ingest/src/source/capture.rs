@@ -401,12 +401,16 @@ pub async fn list(
 }
 
 /// The events of one partition's files, file after file: what `convert` and `replay` read. One
-/// file is held at a time.
+/// file is held at a time. A file the store cannot give is an error (the run stops, to be run
+/// again); a file that is not a Capture file (not Avro, another schema, a broken block) is set
+/// aside in [`PartitionEvents::unreadable`] with the reason, and the next file is read.
 pub struct PartitionEvents {
     store: std::sync::Arc<dyn object_store::ObjectStore>,
     rt: tokio::runtime::Handle,
     files: std::collections::VecDeque<CaptureFile>,
     current: std::vec::IntoIter<CaptureEvent>,
+    /// Files whose content could not be read as Capture events: (path, reason).
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl PartitionEvents {
@@ -420,6 +424,7 @@ impl PartitionEvents {
             rt,
             files: files.into(),
             current: Vec::new().into_iter(),
+            unreadable: Vec::new(),
         }
     }
 }
@@ -437,14 +442,15 @@ impl Iterator for PartitionEvents {
             let read = self
                 .rt
                 .block_on(async { self.store.get(&file.path).await?.bytes().await });
-            let events = read
-                .with_context(|| format!("reading {}", file.path))
-                .and_then(|bytes| {
-                    read_events(&bytes).with_context(|| format!("Capture file {}", file.path))
-                });
-            match events {
-                Ok(events) => self.current = events.into_iter(),
+            let bytes = match read.with_context(|| format!("reading {}", file.path)) {
+                Ok(bytes) => bytes,
                 Err(e) => return Some(Err(e)),
+            };
+            match read_events(&bytes) {
+                Ok(events) => self.current = events.into_iter(),
+                Err(e) => self
+                    .unreadable
+                    .push((file.path.to_string(), format!("not a Capture file: {e:#}"))),
             }
         }
     }

@@ -104,6 +104,10 @@ fn fastavro_capture_converts_to_the_ndjson_rows_with_capture_positions() {
     let capture = tmp.path().join("capture");
     let events = write_capture(&ndjson, &capture);
     assert_eq!(events.len() as u64, generated.messages);
+    // A file with a Capture name that is not a Capture file: set aside as a dead letter.
+    let broken = capture.join("ns/entra/1/2026/11/01/09/59/00.avro");
+    std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
+    std::fs::write(&broken, b"Obj\x01 not really").unwrap();
 
     let lines_lake = tmp.path().join("lake-ndjson");
     let capture_lake = tmp.path().join("lake-capture");
@@ -111,7 +115,7 @@ fn fastavro_capture_converts_to_the_ndjson_rows_with_capture_positions() {
     let captured = convert_capture(&capture, &capture_lake, Selection::default());
     assert_eq!(captured.rows(), 1500);
     assert_eq!(captured.rows(), lines.rows());
-    assert_eq!(captured.dead_letters(), generated.invalid_messages);
+    assert_eq!(captured.dead_letters(), generated.invalid_messages + 1);
     assert_eq!(
         captured.inputs.len(),
         PARTITIONS,
@@ -164,7 +168,18 @@ fn fastavro_capture_converts_to_the_ndjson_rows_with_capture_positions() {
                     .collect::<Vec<_>>()
             })
             .collect();
-    assert_eq!(dead.len() as u64, generated.invalid_messages);
+    assert_eq!(dead.len() as u64, generated.invalid_messages + 1);
+    let (files, dead): (Vec<_>, Vec<_>) = dead
+        .into_iter()
+        .partition(|d| d["sequence"].as_i64() == Some(-1));
+    assert_eq!(files.len(), 1);
+    let reason = files[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("ns/entra/1/2026/11/01/09/59/00.avro")
+            && reason.contains("not a Capture file"),
+        "{reason}"
+    );
+    assert_eq!(files[0]["partition"].as_str(), Some("1"));
     let lines: Vec<&[u8]> = bodies.split(|&b| b == b'\n').collect();
     for d in &dead {
         let (p, seq) = (
