@@ -721,6 +721,7 @@ fn convert_capture(capture: &CaptureInput, cx: &mut Ctx<'_>) -> Result<Vec<Input
             reports.push(report);
         }
     }
+    progress.flush()?;
     Ok(reports)
 }
 
@@ -809,6 +810,7 @@ fn convert_archives(selection: &ArchiveSelection, cx: &mut Ctx<'_>) -> Result<Ve
             reports.push(report);
         }
     }
+    progress.flush()?;
     Ok(reports)
 }
 

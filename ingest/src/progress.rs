@@ -6,9 +6,11 @@
 //! start.
 //!
 //! Each shard of a `--shard K/N` backfill keeps its own record, so shards writing one lake never
-//! overwrite each other's. The record is rewritten after each object, once that object's rows
-//! are durable: a run stopped part way resumes at the first object it had not finished, and
-//! that object's rows are written again under the same names (replaced, not duplicated).
+//! overwrite each other's. The record is rewritten once rows of [`FLUSH_EVERY`] more objects are
+//! durable, and at the end (rewriting it after every object would write the whole record once
+//! per object: quadratic over a month of archives): a run stopped part way resumes at the first
+//! object its record does not hold, and rows written again go under the same names (replaced,
+//! not duplicated).
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,9 @@ use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
 
 use crate::store::{stable_hash, Location};
+
+/// Objects finished between two writes of the record.
+pub const FLUSH_EVERY: usize = 32;
 
 /// How far one input object was converted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +72,8 @@ pub struct Progress {
     rt: Handle,
     name: String,
     pub objects: BTreeMap<String, Done>,
+    /// Objects recorded since the record was last written.
+    unwritten: usize,
 }
 
 impl Progress {
@@ -88,12 +95,27 @@ impl Progress {
             rt: rt.clone(),
             name,
             objects,
+            unwritten: 0,
         })
     }
 
-    /// Record that `key` is converted as far as `done` says, durably.
+    /// Record that `key` is converted as far as `done` says (its rows are durable); the record
+    /// is written every [`FLUSH_EVERY`] objects.
     pub fn record(&mut self, key: &str, done: Done) -> Result<()> {
         self.objects.insert(key.to_string(), done);
+        self.unwritten += 1;
+        if self.unwritten >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Write the record (at the end of a run, and every [`FLUSH_EVERY`] objects).
+    pub fn flush(&mut self) -> Result<()> {
+        if self.unwritten == 0 {
+            return Ok(());
+        }
+        self.unwritten = 0;
         let path = self.location.child(&self.name);
         let body = serde_json::to_vec_pretty(&self.objects)?;
         self.rt
@@ -151,6 +173,7 @@ mod tests {
             lines: 3,
         };
         p.record("a", done).unwrap();
+        p.flush().unwrap();
         let p = Progress::open(&location, rt.handle(), None).unwrap();
         // The partial line is still partial: nothing new to convert… unless it grew.
         assert_eq!(p.resume("a", 100, Some("1")), Some((90, 3)));

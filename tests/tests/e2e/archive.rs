@@ -371,7 +371,7 @@ fn archive_backfills_are_incremental_resumable_and_shardable() {
         .unwrap();
     let progress = resumed.join("_progress/all.json");
     let done_at_kill = aad_tests::service::wait_for(
-        "a few blobs converted",
+        "the progress record written once",
         std::time::Duration::from_secs(60),
         || {
             let text = std::fs::read_to_string(&progress).ok()?;
@@ -379,7 +379,7 @@ fn archive_backfills_are_incremental_resumable_and_shardable() {
                 .ok()?
                 .as_object()?
                 .len();
-            (n >= 3).then_some(n)
+            (n >= aad_ingest::progress::FLUSH_EVERY).then_some(n)
         },
     );
     child.kill().unwrap();
