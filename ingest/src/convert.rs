@@ -19,7 +19,7 @@ use aad_schemas::{
     BatchSet, Decoder, MessageContext, MessageOutcome, NormalizeStats, Normalizer, Rejected,
     SchemaOptions, TableId,
 };
-use anyhow::Result;
+use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -28,8 +28,14 @@ use tokio::runtime::Handle;
 use crate::config::{LakeDestinationConfig, RunConfig, LAKE_NAME};
 use crate::destination::plan::{Plan, PlanOptions};
 use crate::destination::{Committed, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
+use crate::progress::{Done, Progress, Shard};
 use crate::sink::deadletter::{self, DeadLetterWriter};
 use crate::sink::parquet::{LakeOptions, WrittenFile};
+use crate::source::archive::{complete_len, list as list_archive, ArchiveSelection, Repeats};
+use crate::source::capture::{
+    list as list_capture, ArchiveNameFormat, CaptureEvent, PartitionEvents, PartitionFiles,
+    Selection,
+};
 use crate::source::files::{expand, oversized_head, oversized_reason, Chunk, ChunkReader, Input};
 use crate::store::stable_hash;
 
@@ -60,6 +66,24 @@ pub struct ConvertOptions {
     /// The longest line (or JSON document) decoded, in bytes; longer ones are dead letters.
     pub max_message_bytes: usize,
     pub progress: bool,
+    /// Read the inputs as Event Hubs Capture archives (directories or object-store URLs).
+    pub capture: Option<CaptureInput>,
+    /// Read the inputs as Entra storage-account archives (`insights-logs-<category>/…/PT1H.json`).
+    pub archive: Option<ArchiveSelection>,
+    /// `--shard K/N` of a Capture or archive backfill: this process takes its share of the
+    /// objects, and keeps its own progress record.
+    pub shard: Option<Shard>,
+}
+
+/// `convert --capture`: how the archives are named and which of their files to take.
+#[derive(Debug, Clone)]
+pub struct CaptureInput {
+    pub format: ArchiveNameFormat,
+    pub selection: Selection,
+    /// Backfill, then live: take each partition through the config's checkpoint store as `run`
+    /// does (fenced), skip what its checkpoint already covers, and once the partition's rows
+    /// are durable put its checkpoint at the last event converted, so `run` goes on from there.
+    pub checkpoint: bool,
 }
 
 impl Default for ConvertOptions {
@@ -75,6 +99,9 @@ impl Default for ConvertOptions {
             window_chunks: 4,
             max_message_bytes: DEFAULT_MAX_MESSAGE_MIB << 20,
             progress: false,
+            capture: None,
+            archive: None,
+            shard: None,
         }
     }
 }
@@ -88,6 +115,10 @@ pub struct InputReport {
     pub rows: u64,
     pub dead_letters: u64,
     pub dead_letter_file: Option<String>,
+    /// Archive records dropped as repeats of a record read before in the run.
+    pub repeats: u64,
+    /// Bytes of a last line still being appended, left for the next run.
+    pub pending_bytes: u64,
 }
 
 /// What one destination received over the run.
@@ -151,10 +182,84 @@ impl ConvertReport {
 /// is decoded, not while: 8 MiB of sign-ins make about 11 MiB.
 const OVERLAP_BYTES: usize = 96 << 20;
 
-/// The output of one chunk.
+/// A unit of parallel work: a chunk of lines of a file, or a run of one partition's Capture
+/// events (about a chunk's bytes of bodies).
+enum Unit {
+    Lines(Chunk),
+    Events(Vec<CaptureEvent>),
+}
+
+/// Hands out a source partition's units in position order.
+trait Units: Send {
+    fn next_unit(&mut self) -> Result<Option<Unit>>;
+    /// A processed unit, whose buffers the reader may reuse.
+    fn recycle(&mut self, _unit: Unit) {}
+}
+
+/// An archive blob's chunks, with repeats of records read before in the run blanked.
+struct ArchiveUnits<'a> {
+    reader: ChunkReader,
+    repeats: &'a mut Repeats,
+}
+
+impl Units for ArchiveUnits<'_> {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        let Some(mut chunk) = self.reader.next_chunk()? else {
+            return Ok(None);
+        };
+        self.repeats.blank_repeats(&mut chunk.data);
+        Ok(Some(Unit::Lines(chunk)))
+    }
+    fn recycle(&mut self, unit: Unit) {
+        Units::recycle(&mut self.reader, unit)
+    }
+}
+
+impl Units for ChunkReader {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        Ok(self.next_chunk()?.map(Unit::Lines))
+    }
+    fn recycle(&mut self, unit: Unit) {
+        if let Unit::Lines(chunk) = unit {
+            ChunkReader::recycle(self, chunk.data);
+        }
+    }
+}
+
+/// One partition's Capture events, cut into units of about `chunk_bytes` of bodies; events at
+/// or below `skip_through` (a checkpoint `run` already holds) are left out.
+struct EventUnits {
+    events: PartitionEvents,
+    chunk_bytes: usize,
+    skip_through: Option<i64>,
+    /// The last event handed out: its sequence number and offset, for the checkpoint.
+    last: Option<(i64, String)>,
+}
+
+impl Units for EventUnits {
+    fn next_unit(&mut self) -> Result<Option<Unit>> {
+        let mut unit = Vec::new();
+        let mut bytes = 0;
+        while bytes < self.chunk_bytes {
+            let Some(event) = self.events.next() else {
+                break;
+            };
+            let event = event?;
+            if self.skip_through.is_some_and(|s| event.sequence <= s) {
+                continue;
+            }
+            bytes += event.body.len();
+            self.last = Some((event.sequence, event.offset.clone()));
+            unit.push(event);
+        }
+        Ok((!unit.is_empty()).then_some(Unit::Events(unit)))
+    }
+}
+
+/// The output of one unit.
 struct ChunkOutput {
     batches: Vec<(TableId, i64, RecordBatch)>,
-    /// The chunk's last message's line.
+    /// The unit's last message's position (line, or sequence number).
     last_line: u64,
     /// What could not become a row, per message (its line): as the decoder made it.
     dead: Vec<(i64, Vec<Rejected>)>,
@@ -201,7 +306,13 @@ impl Workers {
 
 /// Decode and normalize every message of a chunk; a message longer than `max_message` is a
 /// dead letter, and so is a line the reader skipped for that reason.
-fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptions) -> ChunkOutput {
+fn process(
+    worker: &mut Worker,
+    source: &str,
+    partition: Option<&str>,
+    unit: &Unit,
+    opts: &ConvertOptions,
+) -> ChunkOutput {
     let max_message = opts.max_message_bytes;
     let Worker {
         decoder,
@@ -219,7 +330,28 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         };
         (line as i64, vec![rejected])
     };
-    for o in &chunk.oversized {
+    let no_oversized = Vec::new();
+    let (oversized, bytes) = match unit {
+        // Skipped lines were read too (their line ends aside).
+        Unit::Lines(chunk) => (
+            &chunk.oversized,
+            chunk.data.len() as u64 + chunk.oversized.iter().map(|o| o.bytes).sum::<u64>(),
+        ),
+        Unit::Events(events) => (
+            &no_oversized,
+            events.iter().map(|e| e.body.len() as u64).sum(),
+        ),
+    };
+    // (position, enqueued time, body) of every message.
+    let messages: Box<dyn Iterator<Item = (u64, Option<i64>, &[u8])>> = match unit {
+        Unit::Lines(chunk) => Box::new(chunk.messages().map(|(line, m)| (line, None, m))),
+        Unit::Events(events) => Box::new(
+            events
+                .iter()
+                .map(|e| (e.sequence as u64, e.enqueued, e.body.as_slice())),
+        ),
+    };
+    for o in oversized {
         last_line = o.line;
         outcome.records += 1;
         outcome.rejected += 1;
@@ -227,7 +359,7 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
     }
     let mut rejected = Vec::new();
     let mut largest = 0;
-    for (line, message) in chunk.messages() {
+    for (line, enqueued, message) in messages {
         last_line = line;
         if message.len() > max_message {
             outcome.records += 1;
@@ -242,9 +374,9 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         largest = largest.max(message.len());
         let ctx = MessageContext {
             source,
-            partition: None,
+            partition,
             sequence: line as i64,
-            enqueued: None,
+            enqueued,
         };
         let o = deadletter::decode_message_into(
             decoder,
@@ -276,16 +408,19 @@ fn process(worker: &mut Worker, source: &str, chunk: &Chunk, opts: &ConvertOptio
         dead,
         outcome,
         stats: std::mem::take(&mut normalizer.stats),
-        // Skipped lines were read too (their line ends aside).
-        bytes: chunk.data.len() as u64 + chunk.oversized.iter().map(|o| o.bytes).sum::<u64>(),
+        bytes,
     }
 }
 
 /// Write one window's dead letters, in order; each message's are dropped once written.
-fn write_dead(writer: &mut DeadLetterWriter, dead: Vec<(i64, Vec<Rejected>)>) -> Result<()> {
+fn write_dead(
+    writer: &mut DeadLetterWriter,
+    partition: Option<&str>,
+    dead: Vec<(i64, Vec<Rejected>)>,
+) -> Result<()> {
     for (sequence, rejected) in dead {
         for r in &rejected {
-            writer.write(None, sequence, r)?;
+            writer.write(partition, sequence, r)?;
         }
     }
     Ok(())
@@ -294,7 +429,12 @@ fn write_dead(writer: &mut DeadLetterWriter, dead: Vec<(i64, Vec<Rejected>)>) ->
 /// Convert every input into the destinations the options name.
 pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
     let start = Instant::now();
-    let inputs = expand(&opts.inputs)?;
+    // Capture archives are listed through the object store, not walked as files.
+    let inputs = if opts.capture.is_some() || opts.archive.is_some() {
+        Vec::new()
+    } else {
+        expand(&opts.inputs)?
+    };
     let extra_lake = opts.out.as_ref().map(|out| LakeDestinationConfig {
         name: LAKE_NAME.into(),
         out: out.clone(),
@@ -346,18 +486,24 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
             failed: None,
         })
         .collect();
+    let mut cx = Ctx {
+        opts,
+        schema,
+        plan: &plan,
+        rt: &rt,
+        destinations: &mut destinations,
+        tables: &mut tables,
+        bar: &bar,
+    };
+    if let Some(capture) = &opts.capture {
+        reports = convert_capture(capture, &mut cx)?;
+    }
+    if let Some(selection) = &opts.archive {
+        reports = convert_archives(selection, &mut cx)?;
+    }
     for input in &inputs {
-        bar.set_message(short_name(input));
-        let report = convert_input(
-            input,
-            opts,
-            schema,
-            &plan,
-            &rt,
-            &mut destinations,
-            &mut tables,
-            &bar,
-        )?;
+        cx.bar.set_message(short_name(input));
+        let report = convert_input(input, &mut cx)?;
         reports.push(report);
     }
     bar.finish_and_clear();
@@ -383,6 +529,342 @@ pub fn convert(opts: &ConvertOptions, rt: Handle) -> Result<ConvertReport> {
             .clone()
             .unwrap_or_else(|| plan.dead_letters.display.clone()),
     })
+}
+
+/// The hub a Capture archive belongs to, as `run` names it: `_Source` and the source partitions'
+/// identities must be the ones `run` gives the same events, so that a backfilled lake continues
+/// live without duplicates. With a config's `[source.eventhubs]` they are its namespace, hub and
+/// consumer group; without, the namespace is Azure's `<name>.servicebus.windows.net` of the name
+/// in the Capture path and the consumer group `$Default`.
+struct Hub {
+    namespace: String,
+    hub: String,
+    consumer_group: String,
+}
+
+impl Hub {
+    fn of(files: &PartitionFiles, config: Option<&RunConfig>) -> Result<Hub> {
+        if let Some(eh) = config.and_then(|c| c.source.as_ref()).map(|s| &s.eventhubs) {
+            if !eh.hub.eq_ignore_ascii_case(&files.hub) {
+                anyhow::bail!(
+                    "Capture files of hub {:?} found, but the config's source.eventhubs.hub is {:?}",
+                    files.hub,
+                    eh.hub
+                );
+            }
+            return Ok(Hub {
+                namespace: crate::source::eventhubs::namespace(eh)?,
+                hub: eh.hub.clone(),
+                consumer_group: eh.consumer_group.clone(),
+            });
+        }
+        Ok(Hub {
+            namespace: format!("{}.servicebus.windows.net", files.namespace),
+            hub: files.hub.clone(),
+            consumer_group: "$Default".into(),
+        })
+    }
+
+    /// The same identity `run` gives the partition (see `service::partition`).
+    fn source_partition(&self, partition: &str) -> SourcePartition {
+        let source = format!("sb://{}/{}", self.namespace, self.hub);
+        SourcePartition {
+            id: stable_hash(&format!(
+                "{source}/{}/{partition}",
+                self.consumer_group.to_lowercase()
+            )),
+            source,
+            partition: Some(partition.to_string()),
+            epoch: 0,
+            incarnation: None,
+        }
+    }
+}
+
+/// Convert the Capture archives the inputs name: every selected partition of every hub found,
+/// one segment per partition.
+fn convert_capture(capture: &CaptureInput, cx: &mut Ctx<'_>) -> Result<Vec<InputReport>> {
+    let (opts, plan, rt, bar) = (cx.opts, cx.plan, cx.rt, cx.bar);
+    let mut reports = Vec::new();
+    let handoff = capture
+        .checkpoint
+        .then(|| Handoff::open(opts.config.as_ref()))
+        .transpose()?;
+    let mut progress = Progress::open(&plan.dead_letters, rt, opts.shard)?;
+    for input in &opts.inputs {
+        let location = open_input(input, "Capture")?;
+        let (partitions, other) =
+            rt.block_on(list_capture(&location, &capture.format, &capture.selection))?;
+        if other > 0 {
+            tracing::warn!(
+                input = %location.display,
+                objects = other,
+                "objects whose names are not Capture names of the archive name format were skipped"
+            );
+        }
+        for mut files in partitions {
+            let key = format!("{}/{}/{}", files.namespace, files.hub, files.partition);
+            if opts.shard.is_some_and(|s| !s.takes(&key)) {
+                continue;
+            }
+            // Capture never rewrites a file: one converted before is skipped.
+            let mut keys = Vec::new();
+            for f in std::mem::take(&mut files.files) {
+                let key = blob_source(input, &location, &f.path)?;
+                if progress.resume(&key, f.size, None).is_some() {
+                    keys.push((key, f.size));
+                    files.files.push(f);
+                }
+            }
+            if files.files.is_empty() {
+                continue;
+            }
+            let hub = Hub::of(&files, opts.config.as_ref())?;
+            let mut source = hub.source_partition(&files.partition);
+            // Taken as `run` takes a partition: its rows are named with this writer's epoch,
+            // and what the checkpoint covers is `run`'s already.
+            let fence = match &handoff {
+                Some(h) => Some(rt.block_on(h.store.fence(
+                    &hub.namespace,
+                    &hub.hub,
+                    &hub.consumer_group,
+                    &files.partition,
+                    &h.owner,
+                ))?),
+                None => None,
+            };
+            if let Some(f) = &fence {
+                source.epoch = f.epoch;
+            }
+            bar.set_message(format!("{} partition {}", files.hub, files.partition));
+            let mut units = EventUnits {
+                events: PartitionEvents::new(
+                    std::sync::Arc::clone(&location.store),
+                    rt.clone(),
+                    files.files,
+                ),
+                chunk_bytes: opts.chunk_bytes,
+                skip_through: fence.as_ref().and_then(|f| f.sequence_number),
+                last: None,
+            };
+            let report = InputReport {
+                source: format!("{} partition {}", source.source, files.partition),
+                ..Default::default()
+            };
+            let report = convert_stream(&source, &mut units, 0, report, cx)?;
+            let unreadable = std::mem::take(&mut units.events.unreadable);
+            let mut report = report;
+            if !unreadable.is_empty() {
+                // Whole files: their events are not known, so their dead letters name the file.
+                let name = format!("{:016x}-files", source.id);
+                let mut dead = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &source.source);
+                for (path, reason) in &unreadable {
+                    tracing::error!(file = %path, reason = %reason, "Capture file set aside");
+                    let rejected = Rejected {
+                        reason: format!("{path}: {reason}"),
+                        record_index: None,
+                        raw: path.as_bytes().to_vec(),
+                    };
+                    dead.write(Some(&files.partition), -1, &rejected)?;
+                    report.dead_letters += 1;
+                }
+                dead.finish()?;
+            }
+            let checkpoint_to = units.last.filter(|_| unreadable.is_empty());
+            if handoff.is_some() && !unreadable.is_empty() {
+                tracing::error!(partition = %files.partition, files = unreadable.len(), "partition not checkpointed: events of unreadable Capture files would be skipped by run");
+            }
+            if let (Some(h), Some(mut fence), Some((last, offset))) =
+                (&handoff, fence, checkpoint_to)
+            {
+                if let Some(failed) = cx.destinations.iter().find(|d| d.failed.is_some()) {
+                    anyhow::bail!(
+                        "partition {}: not checkpointed, destination {} failed",
+                        files.partition,
+                        failed.name
+                    );
+                }
+                let checkpoint = azure_messaging_eventhubs::models::Checkpoint {
+                    fully_qualified_namespace: hub.namespace.clone(),
+                    event_hub_name: hub.hub.clone(),
+                    consumer_group: hub.consumer_group.clone(),
+                    partition_id: files.partition.clone(),
+                    offset: Some(offset),
+                    sequence_number: Some(last),
+                };
+                rt.block_on(h.store.checkpoint_fenced(&mut fence, &checkpoint, &h.owner))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "partition {}: checkpoint at {last} not written: {e} (another writer \
+                             took the partition during the backfill; its rows stay in the lake \
+                             and run, which holds the partition, skips nothing)",
+                            files.partition
+                        )
+                    })?;
+                tracing::info!(partition = %files.partition, sequence_number = last, "checkpoint written: run continues after the backfill");
+            }
+            if cx.destinations.iter().all(|d| d.failed.is_none()) {
+                let unreadable: Vec<&String> = unreadable.iter().map(|u| &u.0).collect();
+                for (key, size) in keys {
+                    if unreadable.iter().any(|u| key.ends_with(u.as_str())) {
+                        continue; // set aside: tried again next run
+                    }
+                    let done = Done {
+                        size,
+                        etag: None,
+                        bytes: size,
+                        lines: 0,
+                    };
+                    progress.record(&key, done)?;
+                }
+            }
+            reports.push(report);
+        }
+    }
+    progress.flush()?;
+    Ok(reports)
+}
+
+/// Open a directory or object-store URL that is read, not written: a missing directory is an
+/// error, not created.
+fn open_input(input: &str, what: &str) -> Result<crate::store::Location> {
+    if !input.contains("://") && !std::path::Path::new(input).is_dir() {
+        anyhow::bail!("{what} input {input:?} is not a directory or an object-store URL");
+    }
+    crate::store::open(input)
+}
+
+/// Convert the storage-account archive blobs the inputs hold: each blob is one source (its
+/// URL or path in `_Source`, its line numbers as positions), its complete lines only, repeats of
+/// records read before in the run dropped.
+fn convert_archives(selection: &ArchiveSelection, cx: &mut Ctx<'_>) -> Result<Vec<InputReport>> {
+    use object_store::ObjectStoreExt;
+    let (opts, plan, rt, bar) = (cx.opts, cx.plan, cx.rt, cx.bar);
+    let mut reports = Vec::new();
+    let mut repeats = Repeats::default();
+    let mut progress = Progress::open(&plan.dead_letters, rt, opts.shard)?;
+    for input in &opts.inputs {
+        let location = open_input(input, "archive")?;
+        let blobs = rt.block_on(list_archive(&location, selection))?;
+        for blob in blobs {
+            let source = blob_source(input, &location, &blob.path)?;
+            if opts.shard.is_some_and(|s| !s.takes(&source)) {
+                continue;
+            }
+            let etag = blob.etag.as_deref();
+            let Some((done_bytes, done_lines)) = progress.resume(&source, blob.size, etag) else {
+                continue; // nothing new since the last run
+            };
+            bar.set_message(blob.path.to_string());
+            let mut data = rt
+                .block_on(async {
+                    location
+                        .store
+                        .get_range(&blob.path, done_bytes..blob.size)
+                        .await
+                })
+                .with_context(|| format!("reading {source}"))?
+                .to_vec();
+            let complete = complete_len(&data);
+            let pending_bytes = (data.len() - complete) as u64;
+            data.truncate(complete);
+            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+            let mut report = InputReport {
+                source: source.clone(),
+                pending_bytes,
+                ..Default::default()
+            };
+            if complete > 0 {
+                let before = repeats.dropped;
+                let mut units = ArchiveUnits {
+                    reader: ChunkReader::from_bytes(
+                        data,
+                        done_lines + 1,
+                        opts.chunk_bytes,
+                        opts.max_message_bytes,
+                    )?,
+                    repeats: &mut repeats,
+                };
+                let partition = SourcePartition {
+                    id: stable_hash(&source),
+                    source: source.clone(),
+                    partition: None,
+                    epoch: 0,
+                    incarnation: None,
+                };
+                report = convert_stream(&partition, &mut units, done_lines as i64 + 1, report, cx)?;
+                report.repeats = repeats.dropped - before;
+            }
+            // Its rows are durable (the segment closed): remember how far it went.
+            if cx.destinations.iter().all(|d| d.failed.is_none()) {
+                progress.record(
+                    &source,
+                    Done {
+                        size: blob.size,
+                        etag: blob.etag.clone(),
+                        bytes: done_bytes + complete as u64,
+                        lines: done_lines + lines,
+                    },
+                )?;
+            }
+            reports.push(report);
+        }
+    }
+    progress.flush()?;
+    Ok(reports)
+}
+
+/// `_Source` of an archive blob: its URL, or its absolute path.
+fn blob_source(
+    input: &str,
+    location: &crate::store::Location,
+    path: &object_store::path::Path,
+) -> Result<String> {
+    if location.is_local() {
+        let root = std::fs::canonicalize(input.strip_prefix("file://").unwrap_or(input))?;
+        return Ok(root.join(path.as_ref()).to_string_lossy().into_owned());
+    }
+    let url = url::Url::parse(input)?;
+    Ok(format!(
+        "{}://{}/{path}",
+        url.scheme(),
+        url.host_str().unwrap_or_default()
+    ))
+}
+
+/// `--checkpoint`: the config's checkpoint store and the owner id the partitions are taken as.
+struct Handoff {
+    store: std::sync::Arc<dyn crate::checkpoint::PartitionStore>,
+    owner: String,
+}
+
+impl Handoff {
+    fn open(config: Option<&RunConfig>) -> Result<Handoff> {
+        let Some(config) = config.filter(|c| c.source.is_some()) else {
+            anyhow::bail!("--checkpoint needs -c with the [source.eventhubs] and [checkpoint] of run's config");
+        };
+        let Some(checkpoint) = &config.checkpoint else {
+            anyhow::bail!("--checkpoint: the config has no [checkpoint] store");
+        };
+        Ok(Handoff {
+            store: crate::checkpoint::open(&checkpoint.store).context("checkpoint.store")?,
+            owner: format!(
+                "aad-ingest-convert-{}",
+                checkpoint.owner_id.as_deref().unwrap_or("backfill")
+            ),
+        })
+    }
+}
+
+/// What every source partition of a run is converted with, and what it adds to.
+struct Ctx<'a> {
+    opts: &'a ConvertOptions,
+    schema: SchemaOptions,
+    plan: &'a Plan,
+    rt: &'a Handle,
+    destinations: &'a mut [DestinationReport],
+    tables: &'a mut NormalizeStats,
+    bar: &'a ProgressBar,
 }
 
 fn short_name(input: &Input) -> String {
@@ -437,17 +919,7 @@ fn deliver(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn convert_input(
-    input: &Input,
-    opts: &ConvertOptions,
-    schema: SchemaOptions,
-    plan: &Plan,
-    rt: &Handle,
-    destinations: &mut [DestinationReport],
-    tables: &mut NormalizeStats,
-    bar: &ProgressBar,
-) -> Result<InputReport> {
+fn convert_input(input: &Input, cx: &mut Ctx<'_>) -> Result<InputReport> {
     let source = SourcePartition {
         id: stable_hash(&input.source),
         source: input.source.clone(),
@@ -455,12 +927,47 @@ fn convert_input(
         epoch: 0,
         incarnation: None,
     };
-    let mut reader = ChunkReader::open(input, opts.chunk_bytes, opts.max_message_bytes)?;
-    let mut report = InputReport {
+    let mut reader = ChunkReader::open(input, cx.opts.chunk_bytes, cx.opts.max_message_bytes)?;
+    let report = InputReport {
         source: input.source.clone(),
         ..Default::default()
     };
-    // Line numbers start at 1: everything a destination holds of this input counts.
+    convert_stream(&source, &mut reader, 1, report, cx)
+}
+
+/// Convert one source partition (a file, or a Capture partition) into every destination, as
+/// one segment from its first position to its last.
+fn convert_stream(
+    source: &SourcePartition,
+    reader: &mut dyn Units,
+    first_line: i64,
+    mut report: InputReport,
+    cx: &mut Ctx<'_>,
+) -> Result<InputReport> {
+    let (opts, schema, plan, rt, bar) = (cx.opts, cx.schema, cx.plan, cx.rt, cx.bar);
+    let (destinations, tables) = (&mut *cx.destinations, &mut *cx.tables);
+    let partition = source.partition.as_deref();
+    let read_window = |reader: &mut dyn Units| -> Result<Vec<Unit>> {
+        let mut window = Vec::with_capacity(opts.window_chunks);
+        while window.len() < opts.window_chunks {
+            match reader.next_unit()? {
+                Some(c) => window.push(c),
+                None => break,
+            }
+        }
+        Ok(window)
+    };
+    let mut window = read_window(reader)?;
+    // A file's lines start at 1 (everything a destination holds of it counts), a continued
+    // archive blob's after the lines converted before; a Capture partition's segment starts at
+    // its first event converted.
+    let first = match window.first() {
+        Some(Unit::Events(events)) => events[0].sequence,
+        _ => first_line,
+    };
+    if partition.is_some() && window.is_empty() {
+        return Ok(report);
+    }
     let mut open = Vec::with_capacity(plan.destinations.len());
     for (d, r) in plan.destinations.iter().zip(destinations.iter()) {
         if r.failed.is_some() {
@@ -470,31 +977,20 @@ fn convert_input(
             });
             continue;
         }
-        let held = d.destination.recover(&source, 1)?;
+        let held = d.destination.recover(source, first)?;
         open.push(Open {
-            writer: Some(d.destination.open(&source, 1)?),
+            writer: Some(d.destination.open(source, first)?),
             held,
         });
     }
     // Dead letters are written as they come (a window behind, like rows), not held to the end.
     let name = format!("{:016x}", source.id);
-    let mut dead_letters = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &input.source);
-    let mut last_line = 1;
+    let mut dead_letters = DeadLetterWriter::new(&plan.dead_letters, rt, &name, &source.source);
+    let mut last_line = first as u64;
     // While one window is decoded and normalized, the previous one is delivered: both cores
     // stay busy, and windows still reach each destination in order.
     let mut previous: Vec<TableBatch> = Vec::new();
     let mut previous_dead: Vec<(i64, Vec<Rejected>)> = Vec::new();
-    let read_window = |reader: &mut ChunkReader| -> Result<Vec<Chunk>> {
-        let mut window = Vec::with_capacity(opts.window_chunks);
-        while window.len() < opts.window_chunks {
-            match reader.next_chunk()? {
-                Some(c) => window.push(c),
-                None => break,
-            }
-        }
-        Ok(window)
-    };
-    let mut window = read_window(&mut reader)?;
     let workers = Workers::new(schema);
     while !window.is_empty() {
         let to_write = std::mem::take(&mut previous);
@@ -506,26 +1002,26 @@ fn convert_input(
                     .par_iter()
                     .map(|chunk| {
                         let mut worker = workers.take();
-                        let out = process(&mut worker, &input.source, chunk, opts);
+                        let out = process(&mut worker, &source.source, partition, chunk, opts);
                         workers.put(worker);
                         out
                     })
                     .collect()
             },
             || {
-                let written = write_dead(&mut dead_letters, dead).and_then(|()| {
+                let written = write_dead(&mut dead_letters, partition, dead).and_then(|()| {
                     if to_write.is_empty() {
                         Ok(())
                     } else {
                         deliver(plan, &mut open, destinations, to_write)
                     }
                 });
-                (written, read_window(&mut reader))
+                (written, read_window(&mut *reader))
             },
         );
         written?;
-        for chunk in std::mem::replace(&mut window, next?) {
-            reader.recycle(chunk.data);
+        for unit in std::mem::replace(&mut window, next?) {
+            reader.recycle(unit);
         }
         for out in outputs {
             report.bytes += out.bytes;
@@ -547,11 +1043,15 @@ fn convert_input(
             .map(|(_, _, b)| b.get_array_memory_size())
             .sum();
         if held > OVERLAP_BYTES {
-            write_dead(&mut dead_letters, std::mem::take(&mut previous_dead))?;
+            write_dead(
+                &mut dead_letters,
+                partition,
+                std::mem::take(&mut previous_dead),
+            )?;
             deliver(plan, &mut open, destinations, std::mem::take(&mut previous))?;
         }
     }
-    write_dead(&mut dead_letters, previous_dead)?;
+    write_dead(&mut dead_letters, partition, previous_dead)?;
     if !previous.is_empty() {
         deliver(plan, &mut open, destinations, previous)?;
     }

@@ -11,6 +11,7 @@ pub mod destination;
 pub mod generate;
 pub mod memory;
 pub mod ops;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod route;

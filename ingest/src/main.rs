@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use aad_ingest::config::{Purpose, RunConfig};
 use aad_ingest::convert::{convert, ConvertOptions, DEFAULT_CHUNK_MIB, DEFAULT_MAX_MESSAGE_MIB};
-use aad_ingest::generate::{generate, parse_mix, Format, GenerateOptions, DEFAULT_MIX};
+use aad_ingest::generate::{
+    generate, generate_capture, parse_mix, CaptureOptions, Format, GenerateOptions, DEFAULT_MIX,
+};
 use aad_ingest::ops::logs::{self, LogFormat};
 use aad_ingest::report;
 use aad_ingest::sink::parquet::{
     LakeOptions, DEFAULT_FILE_MIB, DEFAULT_MEMORY_MIB, DEFAULT_ROW_GROUP_MIB, DEFAULT_ZSTD_LEVEL,
 };
+use aad_ingest::source::capture::ArchiveNameFormat;
 use aad_schemas::time::parse_timestamp;
 use aad_schemas::{Catalogue, SchemaOptions};
 use anyhow::{bail, Context, Result};
@@ -99,6 +102,88 @@ struct ConvertArgs {
     max_message_mib: usize,
     #[command(flatten)]
     lake: LakeArgs,
+    #[command(flatten)]
+    capture: CaptureSelectArgs,
+}
+
+/// `convert --capture`: the inputs are Event Hubs Capture archives.
+#[derive(Args)]
+struct CaptureSelectArgs {
+    /// Read the inputs (directories or object-store URLs) as Event Hubs Capture archives: rows
+    /// carry the hub, partition and sequence numbers `run` gives the same events.
+    #[arg(long)]
+    capture: bool,
+    /// The hub's archive name format (every field mandatory, any order).
+    #[arg(long, requires = "capture", default_value = aad_ingest::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
+    archive_name_format: String,
+    /// Only Capture windows (archive hours) starting at or after this time (RFC 3339).
+    #[arg(long)]
+    from: Option<String>,
+    /// Only Capture windows (archive hours) starting before this time (RFC 3339).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only these partitions (comma-separated ids).
+    #[arg(long, requires = "capture", value_delimiter = ',')]
+    partitions: Vec<String>,
+    /// Backfill, then live: take each partition through the config's checkpoint store as `run`
+    /// does, skip what it has checkpointed, and checkpoint at the last event converted.
+    #[arg(long, requires_all = ["capture", "config"])]
+    checkpoint: bool,
+    /// Read the inputs (directories or object-store URLs) as Entra storage-account archives:
+    /// `insights-logs-<category>/…/y=/m=/d=/h=/m=00/PT1H.json`, whatever the prefix.
+    #[arg(long, conflicts_with = "capture")]
+    archive: bool,
+    /// With --archive: only these categories (comma-separated; Entra's names or table names).
+    #[arg(long, requires = "archive", value_delimiter = ',')]
+    categories: Vec<String>,
+    /// Take shard K of N (0 <= K < N) of the Capture partitions or archive blobs; each shard
+    /// keeps its own progress record in the output (a Kubernetes Indexed Job: K is
+    /// JOB_COMPLETION_INDEX).
+    #[arg(long)]
+    shard: Option<String>,
+}
+
+impl CaptureSelectArgs {
+    fn time(flag: &str, v: &Option<String>) -> Result<Option<i64>> {
+        v.as_deref()
+            .map(|t| {
+                parse_timestamp(t)
+                    .map(|ns| ns.div_euclid(1_000_000_000))
+                    .with_context(|| format!("--{flag} {t:?} is not a timestamp"))
+            })
+            .transpose()
+    }
+
+    fn archive(&self) -> Result<Option<aad_ingest::source::archive::ArchiveSelection>> {
+        if !self.archive {
+            return Ok(None);
+        }
+        Ok(Some(aad_ingest::source::archive::ArchiveSelection {
+            from: Self::time("from", &self.from)?,
+            to: Self::time("to", &self.to)?,
+            categories: self.categories.clone(),
+        }))
+    }
+
+    fn input(&self) -> Result<Option<aad_ingest::convert::CaptureInput>> {
+        if !self.capture {
+            if !self.archive && (self.from.is_some() || self.to.is_some()) {
+                bail!("--from and --to select Capture windows or archive hours: give --capture or --archive");
+            }
+            return Ok(None);
+        }
+        let time = Self::time;
+        Ok(Some(aad_ingest::convert::CaptureInput {
+            format: ArchiveNameFormat::parse(&self.archive_name_format)
+                .context("--archive-name-format")?,
+            selection: aad_ingest::source::capture::Selection {
+                from: time("from", &self.from)?,
+                to: time("to", &self.to)?,
+                partitions: self.partitions.clone(),
+            },
+            checkpoint: self.checkpoint,
+        }))
+    }
 }
 
 #[derive(Args)]
@@ -136,10 +221,12 @@ enum LakeFormatArg {
     Delta,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     Envelope,
     Records,
+    /// Envelopes archived as Event Hubs Capture does: Avro files under `--out` (a directory).
+    Capture,
 }
 
 #[derive(Args)]
@@ -175,6 +262,29 @@ struct GenerateArgs {
     /// sign-in size (18: 7–8 KB; 40: about 13 KB). Entra allows at most 195.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u16).range(0..=195))]
     policies: u16,
+    #[command(flatten)]
+    capture: CaptureArgs,
+}
+
+/// `--format capture`: the hub whose Capture is imitated.
+#[derive(Args)]
+struct CaptureArgs {
+    /// The namespace's short name, as Capture puts it in paths.
+    #[arg(long, default_value = "aad-ingest")]
+    capture_namespace: String,
+    #[arg(long, default_value = "entra")]
+    capture_hub: String,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    capture_partitions: u32,
+    /// Capture's time window (Azure allows 60–900 s).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    capture_window_secs: i64,
+    /// Avro codec: `deflate` (Capture's `AvroDeflate`) or `null` (`Avro`).
+    #[arg(long, default_value = "deflate", value_parser = ["deflate", "null"])]
+    capture_codec: String,
+    /// The hub's archive name format (every field mandatory, any order).
+    #[arg(long, default_value = aad_ingest::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
+    archive_name_format: String,
 }
 
 #[derive(Args)]
@@ -354,7 +464,7 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         records: a.records,
         seed: a.seed,
         format: match a.format {
-            FormatArg::Envelope => Format::Envelope,
+            FormatArg::Envelope | FormatArg::Capture => Format::Envelope,
             FormatArg::Records => Format::Records,
         },
         records_per_message: a.per_message,
@@ -368,6 +478,9 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         users: a.users.max(1),
         policies: a.policies.into(),
     };
+    if a.format == FormatArg::Capture {
+        return run_generate_capture(&opts, &a);
+    }
     let report = if a.out == "-" {
         generate(&opts, &mut BufWriter::new(std::io::stdout().lock()))?
     } else {
@@ -387,6 +500,36 @@ fn run_generate(a: GenerateArgs) -> Result<()> {
         report.messages,
         report.invalid_messages,
         report.bytes as f64 / 1e6,
+        a.out
+    );
+    Ok(())
+}
+
+fn run_generate_capture(opts: &GenerateOptions, a: &GenerateArgs) -> Result<()> {
+    if a.out == "-" {
+        bail!("--format capture writes a directory of Avro files: give --out a directory");
+    }
+    let c = &a.capture;
+    let capture = CaptureOptions {
+        dir: PathBuf::from(&a.out),
+        namespace: c.capture_namespace.clone(),
+        hub: c.capture_hub.clone(),
+        partitions: c.capture_partitions,
+        window_secs: c.capture_window_secs,
+        deflate: c.capture_codec == "deflate",
+        format: ArchiveNameFormat::parse(&c.archive_name_format)
+            .context("--archive-name-format")?,
+    };
+    let report = generate_capture(opts, &capture)?;
+    eprintln!(
+        "wrote {} records in {} messages ({} deliberately invalid), {:.1} MB of bodies, into {} \
+         Capture files ({} empty) under {}",
+        report.generated.records,
+        report.generated.messages,
+        report.generated.invalid_messages,
+        report.generated.bytes as f64 / 1e6,
+        report.files + report.empty_files,
+        report.empty_files,
         a.out
     );
     Ok(())
@@ -483,6 +626,16 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("--max-message-mib must be at least 1");
             }
             opts.max_message_bytes = a.max_message_mib << 20;
+            opts.capture = a.capture.input()?;
+            opts.archive = a.capture.archive()?;
+            if let Some(shard) = &a.capture.shard {
+                if !a.capture.capture && !a.capture.archive {
+                    bail!(
+                        "--shard splits a Capture or archive backfill: give --capture or --archive"
+                    );
+                }
+                opts.shard = Some(aad_ingest::progress::Shard::parse(shard)?);
+            }
             if let Some(path) = &a.config {
                 let purpose = Purpose::Convert {
                     extra_lake: opts.out.is_some(),

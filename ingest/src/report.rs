@@ -38,6 +38,22 @@ pub fn tables(stats: &NormalizeStats, rows_of: impl Fn(&str) -> u64) -> String {
 pub fn render(r: &ConvertReport) -> String {
     let mut s = tables(&r.tables, |t| r.rows_written(t));
     let _ = writeln!(s, "{:<34} {:>10}", "(dead letters)", r.dead_letters());
+    let repeats: u64 = r.inputs.iter().map(|i| i.repeats).sum();
+    if repeats > 0 {
+        let _ = writeln!(
+            s,
+            "{:<34} {repeats:>10}  archive records with the category and properties of one read before",
+            "(repeats dropped)"
+        );
+    }
+    let pending: u64 = r.inputs.iter().map(|i| i.pending_bytes).sum();
+    if pending > 0 {
+        let _ = writeln!(
+            s,
+            "{:<34} {pending:>10}  bytes of last lines still being appended, left for the next run",
+            "(partial lines)"
+        );
+    }
     if r.tables.slow_path > 0 {
         let _ = writeln!(
             s,

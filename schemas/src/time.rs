@@ -233,17 +233,29 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fraction digits, as Entra writes `time`).
 pub fn format_rfc3339(nanos: EpochNanos) -> String {
+    format_rfc3339_with(nanos, 7, true)
+}
+
+/// RFC 3339 with `digits` (0–9) fraction digits, truncated, ending in `Z` or, when `zulu` is
+/// false, in `+00:00`: Entra writes both forms and 0 to 7 digits, field by field.
+pub fn format_rfc3339_with(nanos: EpochNanos, digits: usize, zulu: bool) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
     let frac = nanos.rem_euclid(1_000_000_000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:07}Z",
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
         sod % 3600 / 60,
-        sod % 60,
-        frac / 100
-    )
+        sod % 60
+    );
+    let digits = digits.min(9);
+    if digits > 0 {
+        s.push('.');
+        s.push_str(&format!("{frac:09}")[..digits]);
+    }
+    s.push_str(if zulu { "Z" } else { "+00:00" });
+    s
 }
 
 #[cfg(test)]
@@ -329,6 +341,22 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn formats_with_any_precision_and_either_offset() {
+        let t = 1_793_491_200_123_456_789;
+        assert_eq!(format_rfc3339(t), "2026-11-01T00:00:00.1234567Z");
+        assert_eq!(
+            format_rfc3339_with(t, 0, false),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert_eq!(format_rfc3339_with(t, 3, true), "2026-11-01T00:00:00.123Z");
+        assert_eq!(
+            format_rfc3339_with(t, 9, true),
+            "2026-11-01T00:00:00.123456789Z"
+        );
+        assert_eq!(format_rfc3339_with(-1, 2, true), "1969-12-31T23:59:59.99Z");
     }
 
     #[test]

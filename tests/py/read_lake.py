@@ -11,6 +11,9 @@
   read_lake.py azure-download <blob endpoint> <container> <dest dir>   prints the blob names
   read_lake.py azure-metadata <blob endpoint> <container>   prints {name: {size, metadata}} of
       every blob, as the Azure SDK for Python (whose checkpoint store other processors share) sees it
+  read_lake.py azure-append <blob endpoint> <container> <src dir>   every file below <src dir> as
+      an append blob of the same name (created if missing), appending only the bytes past the
+      blob's current length, as Entra's archive appends to PT1H.json; prints {name: size}
 """
 import json
 import sys
@@ -104,7 +107,7 @@ def main():
                 "schema": [[f.name, getattr(f.type, "type", str(f.type))] for f in dt.schema().fields],
             }
         print(json.dumps(out))
-    elif mode in ("azure-create", "azure-download", "azure-metadata"):
+    elif mode in ("azure-create", "azure-download", "azure-metadata", "azure-append"):
         from azure.storage.blob import BlobServiceClient
 
         # Azurite's well-known development account (public, documented by Microsoft).
@@ -118,6 +121,25 @@ def main():
         if mode == "azure-create":
             container.create_container()
             print(json.dumps({"created": sys.argv[3]}))
+        elif mode == "azure-append":
+            import os
+
+            sizes = {}
+            root = sys.argv[4]
+            for d, _, files in os.walk(root):
+                for f in files:
+                    path = os.path.join(d, f)
+                    name = os.path.relpath(path, root).replace(os.sep, "/")
+                    blob = container.get_blob_client(name)
+                    if not blob.exists():
+                        blob.create_append_blob()
+                    have = blob.get_blob_properties().size
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                    if len(data) > have:
+                        blob.append_block(data[have:])
+                    sizes[name] = len(data)
+            print(json.dumps(sizes))
         elif mode == "azure-metadata":
             blobs = {
                 b.name: {"size": b.size, "metadata": dict(b.metadata or {})}

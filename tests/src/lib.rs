@@ -236,6 +236,19 @@ pub fn run_cli(args: &[&str], cwd: &Path) -> (bool, String, String) {
     )
 }
 
+/// The tables a Parquet lake holds (its `table=<T>` directories), sorted.
+pub fn lake_tables(lake: &Path) -> Vec<String> {
+    let mut t: Vec<String> = std::fs::read_dir(lake)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_prefix("table=").map(str::to_string)
+        })
+        .collect();
+    t.sort();
+    t
+}
+
 /// All `.parquet` files below `dir`, sorted.
 pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     files_where(dir, |p| p.extension().is_some_and(|x| x == "parquet"))
@@ -360,6 +373,17 @@ impl Azurite {
 
     pub fn create_container(&self, name: &str) {
         run_reader_args(&["azure-create", &self.endpoint(), name]);
+    }
+
+    /// Every file below `src` as an append blob of `container` (same relative name), growing
+    /// blobs that exist by the bytes past their length: how Entra's archive writes PT1H.json.
+    pub fn append_tree(&self, container: &str, src: &Path) {
+        run_reader_args(&[
+            "azure-append",
+            &self.endpoint(),
+            container,
+            &src.to_string_lossy(),
+        ]);
     }
 
     /// Download every blob of `container` below `dest`; returns their names.

@@ -218,19 +218,38 @@ impl ChunkReader {
             }
             None => Box::new(io::stdin()),
         };
-        Self::from_reader(reader, input.size, chunk_bytes, max_line)
+        Self::from_reader(reader, input.size, 1, chunk_bytes, max_line)
+    }
+
+    /// Read `data` (a blob already fetched) as an input of that size whose first line is line
+    /// `first_line` (a blob continued where an earlier run stopped).
+    pub fn from_bytes(
+        data: Vec<u8>,
+        first_line: u64,
+        chunk_bytes: usize,
+        max_line: usize,
+    ) -> Result<ChunkReader> {
+        let size = data.len() as u64;
+        Self::from_reader(
+            Box::new(io::Cursor::new(data)),
+            Some(size),
+            first_line,
+            chunk_bytes,
+            max_line,
+        )
     }
 
     fn from_reader(
         reader: Box<dyn Read + Send>,
         size: Option<u64>,
+        first_line: u64,
         chunk_bytes: usize,
         max_line: usize,
     ) -> Result<ChunkReader> {
         let mut r = ChunkReader {
             reader,
             carry: Vec::new(),
-            next_line: 1,
+            next_line: first_line.max(1),
             chunk_bytes: chunk_bytes.max(1),
             max_line: max_line.max(1),
             eof: false,
@@ -646,7 +665,7 @@ mod tests {
             left: len,
             tail: std::io::Cursor::new(tail.to_vec()),
         };
-        ChunkReader::from_reader(Box::new(reader), None, chunk, max).unwrap()
+        ChunkReader::from_reader(Box::new(reader), None, 1, chunk, max).unwrap()
     }
 
     /// A 300 MB line with a 1 MiB limit: never held (the buffer stays near the limit), and
@@ -695,7 +714,7 @@ mod tests {
         let text = format!("{{\"records\": [\n{body}  {{}}\n]}}\n");
         let reader = |max| {
             let text = std::io::Cursor::new(text.clone().into_bytes());
-            ChunkReader::from_reader(Box::new(text), None, 1000, max).unwrap()
+            ChunkReader::from_reader(Box::new(text), None, 1, 1000, max).unwrap()
         };
         let mut r = reader(10_000);
         let mut chunks = 0;

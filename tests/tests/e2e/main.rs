@@ -1,8 +1,10 @@
 //! End-to-end tests: one test binary (linking the whole stack once), one module per concern.
 
+mod archive;
 mod asim;
 mod bounds;
 mod broker;
+mod capture;
 mod columns;
 mod delta;
 mod lake;

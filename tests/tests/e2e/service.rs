@@ -23,7 +23,7 @@ pub(crate) const PREFIX: &str = "aad-test.servicebus.windows.net/entra/$default/
 
 /// The lake written by `run` holds exactly the rows `convert` makes of the same messages:
 /// the same multiset of (table, Id, record index), and no event position twice.
-fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
+pub(crate) fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
     let reference = work.join("reference-lake");
     convert_into(&[capture_file.to_path_buf()], &reference);
     let q = |lake: &Path| {
