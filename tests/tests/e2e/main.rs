@@ -4,6 +4,7 @@ mod bounds;
 mod broker;
 mod columns;
 mod delta;
+mod hub;
 mod lake;
 mod loganalytics;
 mod lossless;

@@ -18,12 +18,12 @@ use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEvent
 use simd_json::prelude::*;
 
 /// Mixed case on purpose: checkpoint names must come out lower-cased, as the other SDKs write them.
-const NAMESPACE: &str = "Aad-Test.servicebus.windows.net";
-const PREFIX: &str = "aad-test.servicebus.windows.net/entra/$default/";
+pub(crate) const NAMESPACE: &str = "Aad-Test.servicebus.windows.net";
+pub(crate) const PREFIX: &str = "aad-test.servicebus.windows.net/entra/$default/";
 
 /// The lake written by `run` holds exactly the rows `convert` makes of the same messages:
 /// the same multiset of (table, Id, record index), and no event position twice.
-fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
+pub(crate) fn assert_exactly_once(run_lake: &Path, capture_file: &Path, work: &Path) {
     let reference = work.join("reference-lake");
     convert_into(&[capture_file.to_path_buf()], &reference);
     let q = |lake: &Path| {
@@ -108,7 +108,7 @@ fn diagnose(run_lake: &Path, work: &Path) -> String {
     out
 }
 
-fn service_env(azurite: Option<&Azurite>) -> Vec<(String, String)> {
+pub(crate) fn service_env(azurite: Option<&Azurite>) -> Vec<(String, String)> {
     let mut env = vec![(
         CONNECTION_STRING_ENV.to_string(),
         connection_string(NAMESPACE, "entra"),
@@ -120,7 +120,7 @@ fn service_env(azurite: Option<&Azurite>) -> Vec<(String, String)> {
 }
 
 /// Last sequence number per partition in the broker.
-fn ends(broker: &Broker, partitions: u32) -> BTreeMap<String, i64> {
+pub(crate) fn ends(broker: &Broker, partitions: u32) -> BTreeMap<String, i64> {
     (0..partitions)
         .filter_map(|p| {
             let events = broker.events("entra", &p.to_string());
@@ -130,7 +130,7 @@ fn ends(broker: &Broker, partitions: u32) -> BTreeMap<String, i64> {
 }
 
 /// Checkpoints (from a local directory store) as partition → sequence number.
-fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
+pub(crate) fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
     let d = dir.join(PREFIX).join("checkpoint");
     let Ok(entries) = std::fs::read_dir(&d) else {
         return BTreeMap::new();
@@ -156,7 +156,7 @@ fn local_checkpoints(dir: &Path) -> BTreeMap<String, i64> {
 }
 
 /// Wait until the local checkpoint of each of the hub's `partitions` is at its last event.
-fn wait_for_local_checkpoints(
+pub(crate) fn wait_for_local_checkpoints(
     broker: &Broker,
     partitions: u32,
     dir: &Path,
@@ -168,7 +168,7 @@ fn wait_for_local_checkpoints(
 }
 
 /// A config with checkpoints and lake in local directories under `work`.
-fn local_config(work: &Path, broker: &Broker) -> (PathBuf, PathBuf, ServiceConfig) {
+pub(crate) fn local_config(work: &Path, broker: &Broker) -> (PathBuf, PathBuf, ServiceConfig) {
     let checkpoints = work.join("checkpoints");
     let lake = work.join("lake");
     let config = ServiceConfig::new(
@@ -181,7 +181,7 @@ fn local_config(work: &Path, broker: &Broker) -> (PathBuf, PathBuf, ServiceConfi
 }
 
 /// Checkpoints in Azurite, as the Python SDK reads them: partition → sequence number.
-fn azurite_checkpoints(azurite: &Azurite) -> BTreeMap<String, i64> {
+pub(crate) fn azurite_checkpoints(azurite: &Azurite) -> BTreeMap<String, i64> {
     checkpoints_in(&azurite.blobs("checkpoints"), PREFIX)
         .into_iter()
         .map(|(p, (_, s))| (p, s))
@@ -208,7 +208,7 @@ fn staging_files(lake: &Path) -> Vec<PathBuf> {
     })
 }
 
-fn assert_no_secret(log: &Path) {
+pub(crate) fn assert_no_secret(log: &Path) {
     let text = std::fs::read_to_string(log).unwrap();
     assert!(!text.contains(SAS_KEY), "the SAS key leaked into the log");
     assert!(
