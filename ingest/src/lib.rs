@@ -11,6 +11,7 @@ pub mod destination;
 pub mod generate;
 pub mod memory;
 pub mod query;
+pub mod replay;
 pub mod report;
 pub mod route;
 pub mod service;
