@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use aad_tests::broker::Broker;
-use aad_tests::service::{capture, Service, ServiceConfig, SAS_KEY};
+use aad_tests::service::{capture, Capture, Service, ServiceConfig, SAS_KEY};
 use aad_tests::{python, repo_root, Azurite};
 use simd_json::prelude::*;
 use simd_json::OwnedValue;
@@ -66,20 +66,26 @@ fn events_sent_by_the_python_sdk_land_once_through_run() {
         Some(cap.messages.len() as u64),
         "{sent:?}"
     );
-    // Each line arrived as one event, byte for byte (order across partitions aside).
-    let mut got = stored_bodies(&broker, 4);
+    // Its batches went by partition id, by partition key and by the hub's choice, in turn.
+    let spread = broker.stored("entra");
+    assert!(spread.iter().filter(|&&n| n > 0).count() >= 3, "{spread:?}");
+    assert_stored_and_landed_once(work.path(), &broker, &cap);
+}
+
+/// The hub holds every line of the capture once, byte for byte (order across partitions
+/// aside), and `run` lands it in a lake exactly as `convert` does.
+fn assert_stored_and_landed_once(work: &Path, broker: &Broker, cap: &Capture) {
+    let mut got = stored_bodies(broker, 4);
     let mut want = cap.messages.clone();
     got.sort();
     want.sort();
-    assert_eq!(got, want);
-    let spread = broker.stored("entra");
-    assert!(spread.iter().filter(|&&n| n > 0).count() >= 3, "{spread:?}");
+    assert_eq!(got, want, "every line once, byte for byte");
 
-    let (checkpoints, lake, config) = local_config(work.path(), &broker);
-    let config = config.write(&work.path().join("run.toml"));
-    let service = Service::start(&config, &service_env(None), &work.path().join("run.log"));
+    let (checkpoints, lake, config) = local_config(work, broker);
+    let config = config.write(&work.join("run.toml"));
+    let service = Service::start(&config, &service_env(None), &work.join("run.log"));
     wait_for_local_checkpoints(
-        &broker,
+        broker,
         4,
         &checkpoints,
         "checkpoints at each partition's last event",
@@ -87,10 +93,10 @@ fn events_sent_by_the_python_sdk_land_once_through_run() {
     );
     let (code, _) = service.terminate(Duration::from_secs(30));
     assert_eq!(code, Some(0));
-    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_exactly_once(&lake, &cap.file, work);
 }
 
-/// Publishes each message to partition `i % partitions`; returns how many went to each.
+/// Publishes each message to partition `i % partitions`.
 fn publish_round_robin(broker: &Broker, messages: &[Vec<u8>], partitions: u32) {
     for (i, m) in messages.iter().enumerate() {
         broker.publish("entra", &(i as u32 % partitions).to_string(), m.clone());
@@ -229,25 +235,7 @@ fn replayed_events_land_once_through_run_and_loops_send_everything_again() {
     );
     assert_eq!(report["events"].as_u64(), Some(n), "{report:?}");
     assert_eq!(report["errors"].as_object().map(|e| e.len()), Some(0));
-    let mut got = stored_bodies(&broker, 4);
-    let mut want = cap.messages.clone();
-    got.sort();
-    want.sort();
-    assert_eq!(got, want, "every line once, byte for byte");
-
-    let (checkpoints, lake, config) = local_config(work.path(), &broker);
-    let config = config.write(&work.path().join("run.toml"));
-    let service = Service::start(&config, &service_env(None), &work.path().join("run.log"));
-    wait_for_local_checkpoints(
-        &broker,
-        4,
-        &checkpoints,
-        "checkpoints at each partition's last event",
-        Duration::from_secs(90),
-    );
-    let (code, _) = service.terminate(Duration::from_secs(30));
-    assert_eq!(code, Some(0));
-    assert_exactly_once(&lake, &cap.file, work.path());
+    assert_stored_and_landed_once(work.path(), &broker, &cap);
 
     // Two loops, round robin, as fast as it goes: everything twice, half on each partition.
     let report = replay(
