@@ -15,7 +15,7 @@ use simd_json::prelude::*;
 use simd_json::OwnedValue;
 
 use crate::service::{
-    assert_exactly_once, azurite_checkpoints, ends, local_config, service_env,
+    assert_exactly_once, azurite_checkpoints, ends, local_checkpoints, local_config, service_env,
     wait_for_local_checkpoints, NAMESPACE,
 };
 
@@ -193,14 +193,15 @@ fn run_and_the_python_event_processor_resume_from_each_others_checkpoints() {
 
 /// `aad-ingest replay` with a connection string to `hub` in the environment; its JSON report.
 fn replay(hub: &str, args: &[&str]) -> OwnedValue {
+    replay_with(&aad_tests::service::connection_string(NAMESPACE, hub), args)
+}
+
+fn replay_with(connection_string: &str, args: &[&str]) -> OwnedValue {
     let out = Command::new(aad_tests::aad_ingest_bin())
         .arg("replay")
         .args(args)
         .args(["--json", "--quiet"])
-        .env(
-            "EVENTHUB_CONNECTION_STRING",
-            aad_tests::service::connection_string(NAMESPACE, hub),
-        )
+        .env("EVENTHUB_CONNECTION_STRING", connection_string)
         .output()
         .expect("run aad-ingest replay");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -279,4 +280,93 @@ fn replay_into_the_pipeline_makes_every_generated_row() {
         Some(cap.report.records),
         "{report:?}"
     );
+}
+
+/// The `test-hub` program, started as a user would; killed when dropped.
+struct TestHub(std::process::Child);
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn what_test_hub_prints_is_enough_for_replay_and_run() {
+    use std::io::BufRead;
+    let work = tempfile::tempdir().unwrap();
+    let mut hub = TestHub(
+        Command::new(env!("CARGO_BIN_EXE_test-hub"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--hub",
+                "entra:3",
+                "--status-secs",
+                "0",
+            ])
+            .args(["--namespace", NAMESPACE])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start test-hub"),
+    );
+    let printed: Vec<String> = std::io::BufReader::new(hub.0.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("Events are kept"))
+        .collect();
+    let find = |prefix: &str, suffix: char| {
+        printed
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(prefix)?.strip_suffix(suffix))
+            .unwrap_or_else(|| panic!("test-hub printed no {prefix}…: {printed:#?}"))
+            .to_string()
+    };
+    let endpoint = find("endpoint = \"", '"');
+    let connection = find("export EVENTHUB_CONNECTION_STRING='", '\'');
+
+    // Replay into it with what it printed, round robin: partition p gets every third event.
+    let cap = capture(work.path(), 300, 51, 3);
+    let report = replay_with(
+        &connection,
+        &[
+            cap.file.to_str().unwrap(),
+            "--to",
+            "hub",
+            "--endpoint",
+            &endpoint,
+            "--partitioning",
+            "round-robin",
+        ],
+    );
+    let n = cap.messages.len() as i64;
+    assert_eq!(report["events"].as_i64(), Some(n), "{report:?}");
+
+    // `run` with the printed endpoint and connection string drains it exactly once.
+    let checkpoints = work.path().join("checkpoints");
+    let lake = work.path().join("lake");
+    let config = ServiceConfig::new(
+        "entra",
+        &endpoint,
+        checkpoints.to_str().unwrap(),
+        lake.to_str().unwrap(),
+    )
+    .write(&work.path().join("run.toml"));
+    let env = vec![(
+        aad_tests::service::CONNECTION_STRING_ENV.to_string(),
+        connection,
+    )];
+    let service = Service::start(&config, &env, &work.path().join("run.log"));
+    let want: BTreeMap<String, i64> = (0..3).map(|p| (p.to_string(), (n - 1 - p) / 3)).collect();
+    aad_tests::service::wait_for_eq(
+        "checkpoints at each partition's last event",
+        Duration::from_secs(90),
+        &want,
+        || local_checkpoints(&checkpoints),
+    );
+    let (code, _) = service.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0));
+    assert_exactly_once(&lake, &cap.file, work.path());
 }
