@@ -240,7 +240,7 @@ pub struct ReplayReport {
     pub elapsed: Duration,
     /// CPU time of the whole process (user + system).
     pub cpu: Duration,
-    /// Per batch: how long the send (or pipeline pass) took.
+    /// Per batch sent (or pipeline pass): how long it took.
     pub latencies_ms: Vec<f64>,
     /// Events not sent, by kind of error.
     pub errors: BTreeMap<String, u64>,
@@ -345,10 +345,22 @@ enum Route {
     Key(String),
 }
 
-/// A target takes batches of event bodies; it answers per batch how many rows it made.
+/// What a target did with the events handed to it.
+#[derive(Default)]
+struct Taken {
+    /// Events (and their body bytes) it took, in order: a failure leaves the rest untaken.
+    events: u64,
+    bytes: u64,
+    /// Per batch sent (or pipeline pass): how long it took, in ms.
+    latencies_ms: Vec<f64>,
+    rows: u64,
+    error: Option<anyhow::Error>,
+}
+
+/// A target takes events bound for one partition (or key), in order.
 #[async_trait::async_trait]
 trait Target: Send + Sync + 'static {
-    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Result<u64>;
+    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Taken;
 }
 
 /// The hub, through the official producer; each batch is as large as the hub's link allows.
@@ -356,11 +368,11 @@ struct HubTarget {
     producer: ProducerClient,
 }
 
-#[async_trait::async_trait]
-impl Target for HubTarget {
-    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Result<u64> {
+impl HubTarget {
+    /// Sends `bodies` in as few batches as the hub's limit allows, counting into `taken`.
+    async fn send(&self, route: &Route, bodies: Vec<Vec<u8>>, taken: &mut Taken) -> Result<()> {
         let options = || {
-            Some(match &route {
+            Some(match route {
                 Route::Partition(p) => EventDataBatchOptions {
                     partition_id: Some(p.clone()),
                     ..Default::default()
@@ -372,19 +384,37 @@ impl Target for HubTarget {
             })
         };
         let mut batch = self.producer.create_batch(options()).await?;
-        for body in bodies {
-            if !batch.try_add_event_data(body.clone(), None)? {
-                self.producer.send_batch(batch, None).await?;
-                batch = self.producer.create_batch(options()).await?;
-                if !batch.try_add_event_data(body, None)? {
-                    bail!("an event larger than the hub's message size limit");
+        let mut in_batch = (0u64, 0u64);
+        let mut bodies = bodies.into_iter().peekable();
+        while let Some(body) = bodies.peek() {
+            let len = body.len() as u64;
+            if batch.try_add_event_data(body.clone(), None)? {
+                in_batch = (in_batch.0 + 1, in_batch.1 + len);
+                bodies.next();
+                if bodies.peek().is_some() {
+                    continue;
                 }
+            } else if in_batch.0 == 0 {
+                bail!("an event larger than the hub's message size limit");
             }
-        }
-        if !batch.is_empty() {
+            let began = Instant::now();
             self.producer.send_batch(batch, None).await?;
+            taken.latencies_ms.push(began.elapsed().as_secs_f64() * 1e3);
+            taken.events += in_batch.0;
+            taken.bytes += in_batch.1;
+            in_batch = (0, 0);
+            batch = self.producer.create_batch(options()).await?;
         }
-        Ok(0)
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Target for HubTarget {
+    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Taken {
+        let mut taken = Taken::default();
+        taken.error = self.send(&route, bodies, &mut taken).await.err();
+        taken
     }
 }
 
@@ -449,9 +479,27 @@ struct SharedPipeline(Arc<PipelineTarget>);
 
 #[async_trait::async_trait]
 impl Target for SharedPipeline {
-    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Result<u64> {
+    async fn take(&self, route: Route, bodies: Vec<Vec<u8>>) -> Taken {
         let pipeline = self.0.clone();
-        tokio::task::spawn_blocking(move || pipeline.process(&route, &bodies)).await?
+        let began = Instant::now();
+        let (events, bytes) = (
+            bodies.len() as u64,
+            bodies.iter().map(|b| b.len() as u64).sum(),
+        );
+        let done = tokio::task::spawn_blocking(move || pipeline.process(&route, &bodies)).await;
+        match done.map_err(anyhow::Error::from).and_then(|r| r) {
+            Ok(rows) => Taken {
+                events,
+                bytes,
+                latencies_ms: vec![began.elapsed().as_secs_f64() * 1e3],
+                rows,
+                error: None,
+            },
+            Err(e) => Taken {
+                error: Some(e),
+                ..Taken::default()
+            },
+        }
     }
 }
 
@@ -597,26 +645,21 @@ async fn replay(
     let mut pending: BTreeMap<Route, (Vec<Vec<u8>>, usize)> = BTreeMap::new();
     let hand_off = |route: Route,
                     bodies: Vec<Vec<u8>>,
-                    bytes: usize,
                     senders: &mut JoinSet<()>,
                     permit: tokio::sync::OwnedSemaphorePermit| {
         let target = target.clone();
         let progress = progress.clone();
         senders.spawn(async move {
-            let began = Instant::now();
             let n = bodies.len() as u64;
-            let result = target.take(route, bodies).await;
-            let ms = began.elapsed().as_secs_f64() * 1e3;
+            let taken = target.take(route, bodies).await;
             let mut p = progress.lock().expect("progress");
-            p.latencies_ms.push(ms);
-            match result {
-                Ok(rows) => {
-                    p.events += n;
-                    p.bytes += bytes as u64;
-                    p.batches += 1;
-                    p.rows += rows;
-                }
-                Err(e) => *p.errors.entry(error_kind(&e)).or_default() += n,
+            p.events += taken.events;
+            p.bytes += taken.bytes;
+            p.batches += taken.latencies_ms.len() as u64;
+            p.latencies_ms.extend(taken.latencies_ms);
+            p.rows += taken.rows;
+            if let Some(e) = taken.error {
+                *p.errors.entry(error_kind(&e)).or_default() += n - taken.events;
             }
             drop(permit);
         });
@@ -663,9 +706,9 @@ async fn replay(
                 last_due = due;
                 if due > start.elapsed() {
                     // Nothing more is due now: hand off what waits, then wait.
-                    for (route, (bodies, bytes)) in std::mem::take(&mut pending) {
+                    for (route, (bodies, _)) in std::mem::take(&mut pending) {
                         let permit = permits.clone().acquire_owned().await?;
-                        hand_off(route, bodies, bytes, &mut senders, permit);
+                        hand_off(route, bodies, &mut senders, permit);
                     }
                     tokio::time::sleep_until((start + due).into()).await;
                 }
@@ -683,9 +726,9 @@ async fn replay(
             entry.1 += event.body.len();
             entry.0.push(event.body);
             if entry.1 >= HAND_OFF_BYTES {
-                let (bodies, bytes) = pending.remove(&route).expect("just added");
+                let (bodies, _) = pending.remove(&route).expect("just added");
                 let permit = permits.clone().acquire_owned().await?;
-                hand_off(route, bodies, bytes, &mut senders, permit);
+                hand_off(route, bodies, &mut senders, permit);
             }
             while senders.try_join_next().is_some() {}
         }
@@ -696,9 +739,9 @@ async fn replay(
         loop_offset = last_due;
         first_time = None;
     }
-    for (route, (bodies, bytes)) in std::mem::take(&mut pending) {
+    for (route, (bodies, _)) in std::mem::take(&mut pending) {
         let permit = permits.clone().acquire_owned().await?;
-        hand_off(route, bodies, bytes, &mut senders, permit);
+        hand_off(route, bodies, &mut senders, permit);
     }
     while senders.join_next().await.is_some() {}
     if let Some(p) = printer {

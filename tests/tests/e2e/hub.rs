@@ -202,6 +202,7 @@ fn replay_with(connection_string: &str, args: &[&str]) -> OwnedValue {
         .args(args)
         .args(["--json", "--quiet"])
         .env("EVENTHUB_CONNECTION_STRING", connection_string)
+        .env(aad_tests::service::CONNECTION_STRING_ENV, connection_string)
         .output()
         .expect("run aad-ingest replay");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -219,15 +220,18 @@ fn replayed_events_land_once_through_run_and_loops_send_everything_again() {
     let n = cap.messages.len() as u64;
     let file = cap.file.to_str().unwrap();
 
-    // Paced, spread by partition key, through the official producer.
+    // Paced, spread by partition key, through the official producer, to the hub a run
+    // config names.
+    let replay_config = ServiceConfig::new("entra", &broker.endpoint(), "unused", "unused")
+        .write(&work.path().join("replay.toml"));
     let report = replay(
         "entra",
         &[
             file,
             "--to",
             "hub",
-            "--endpoint",
-            &broker.endpoint(),
+            "-c",
+            replay_config.to_str().unwrap(),
             "--rate",
             "400/s",
             "--partitioning",
@@ -266,10 +270,19 @@ fn replayed_events_land_once_through_run_and_loops_send_everything_again() {
 }
 
 #[test]
-fn replay_into_the_pipeline_makes_every_generated_row() {
+fn replay_into_the_pipeline_makes_every_generated_row_and_counts_what_it_cannot_send() {
     let work = tempfile::tempdir().unwrap();
     let cap = capture(work.path(), 500, 42, 5);
-    let report = replay("entra", &[cap.file.to_str().unwrap(), "--to", "pipeline"]);
+    // A line larger than an event may be is counted as an error; the others go on.
+    let mut text = std::fs::read(&cap.file).unwrap();
+    text.extend_from_slice(&vec![b'x'; 2 << 20]);
+    text.push(b'\n');
+    let with_oversized = work.path().join("with-oversized.ndjson");
+    std::fs::write(&with_oversized, text).unwrap();
+    let report = replay(
+        "entra",
+        &[with_oversized.to_str().unwrap(), "--to", "pipeline"],
+    );
     assert_eq!(
         report["events"].as_u64(),
         Some(cap.messages.len() as u64),
@@ -280,6 +293,11 @@ fn replay_into_the_pipeline_makes_every_generated_row() {
         Some(cap.report.records),
         "{report:?}"
     );
+    let errors = report["errors"].as_object().unwrap();
+    assert_eq!(errors.len(), 1, "{report:?}");
+    let (kind, count) = errors.iter().next().unwrap();
+    assert!(kind.contains("larger than an event may be"), "{kind}");
+    assert_eq!(count.as_u64(), Some(1));
 }
 
 /// The `test-hub` program, started as a user would; killed when dropped.
