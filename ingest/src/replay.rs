@@ -710,7 +710,12 @@ async fn replay(
                         let permit = permits.clone().acquire_owned().await?;
                         hand_off(route, bodies, &mut senders, permit);
                     }
-                    tokio::time::sleep_until((start + due).into()).await;
+                    // Not past the end of --duration.
+                    let until = stop_at.map_or(due, |s| due.min(s));
+                    tokio::time::sleep_until((start + until).into()).await;
+                    if stop_at.is_some_and(|s| start.elapsed() >= s) {
+                        break 'loops;
+                    }
                 }
             }
             let route = match args.partitioning {
