@@ -13,6 +13,7 @@ pub mod memory;
 pub mod ops;
 pub mod progress;
 pub mod query;
+pub mod replay;
 pub mod report;
 pub mod route;
 pub mod service;

@@ -67,6 +67,9 @@ enum Command {
         #[arg(long)]
         bicep: bool,
     },
+    /// Send events from files into an event hub (or the in-process pipeline) at a set rate:
+    /// load tests and demos.
+    Replay(aad_ingest::replay::ReplayArgs),
     /// Print a shipped analysis (config/queries/) for DuckDB over the lake, paths filled in, or
     /// with --kql its twin over the `_CL` tables in Log Analytics; no name lists them.
     Query(aad_ingest::query::QueryArgs),
@@ -680,6 +683,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Query(a) => aad_ingest::query::run(&a),
+        Command::Replay(a) => aad_ingest::replay::run(&a),
         Command::Vacuum(a) => {
             let rt = runtime()?;
             let done = aad_ingest::destination::delta::maintenance::run_vacuum(&a, rt.handle());

@@ -12,13 +12,15 @@ use std::net::Shutdown;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod frames;
+
 use fe2o3_amqp::acceptor::{
     ConnectionAcceptor, LinkAcceptor, LinkEndpoint, ListenerSessionHandle, SaslAnonymousMechanism,
-    SessionAcceptor,
+    SessionAcceptor, SupportedReceiverSettleModes, SupportedSenderSettleModes,
 };
 use fe2o3_amqp::link::{DetachError, RecvError};
 use fe2o3_amqp::{Delivery, Receiver, Sendable, Sender};
-use fe2o3_amqp_types::definitions::{self, AmqpError, LinkError, Role};
+use fe2o3_amqp_types::definitions::{self, AmqpError, LinkError, Role, SenderSettleMode};
 use fe2o3_amqp_types::messaging::message::DecodeIntoMessage;
 use fe2o3_amqp_types::messaging::{
     AmqpValue, ApplicationProperties, Body, Data, Message, MessageAnnotations, Properties,
@@ -35,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 /// Advertised on every link: the client's `create_batch` fails without a non-zero value.
 pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024;
 const BATCH_FORMAT: u32 = 0x8001_3700;
+/// Links per session, as sessions advertise it.
+const HANDLE_MAX: u32 = 255;
 /// §3.3 race 1: a client `send` hangs if its transfer is settled before it registered the delivery.
 const SETTLE_DELAY: Duration = Duration::from_millis(3);
 /// Bound on waiting for a client's answering detach, so a silent client cannot wedge a task.
@@ -45,7 +49,8 @@ const NO_TIME_MS: i64 = -62_135_596_800_000;
 type Reply = Message<AmqpValue<Value>>;
 /// (partition key, body) of one event to store.
 type NewEvent = (Option<String>, Vec<u8>);
-type ReplyLinks = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Reply>>>>;
+/// A session's reply links: their target address → (the node they listen to, the link's queue).
+type ReplyLinks = Arc<Mutex<HashMap<String, (String, mpsc::UnboundedSender<Reply>)>>>;
 
 macro_rules! debug {
     ($($arg:tt)*) => {
@@ -71,7 +76,7 @@ pub struct StoredEvent {
 /// A running broker. Dropping it stops accepting, closes every socket and aborts all tasks.
 pub struct Broker {
     shared: Arc<Shared>,
-    port: u16,
+    listen: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -80,6 +85,17 @@ impl Broker {
     /// Starts on 127.0.0.1:0 on its own thread and multi-thread runtime, so it works from sync
     /// tests and outlives client runtimes. Hub `(name, n)` gets partitions "0".."n-1".
     pub fn start(namespace: &str, hubs: &[(&str, u32)]) -> Broker {
+        Self::start_on("127.0.0.1:0".parse().expect("loopback"), namespace, hubs)
+            .expect("bind broker")
+    }
+
+    /// As [`Broker::start`], listening on `listen` (the `test-hub` program); fails when the
+    /// address cannot be bound.
+    pub fn start_on(
+        listen: std::net::SocketAddr,
+        namespace: &str,
+        hubs: &[(&str, u32)],
+    ) -> std::io::Result<Broker> {
         let created_ms = now_ms();
         let hubs = hubs
             .iter()
@@ -119,8 +135,11 @@ impl Broker {
                     .build()
                     .expect("broker runtime");
                 runtime.block_on(async move {
-                    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind broker");
-                    let _ = port_tx.send(listener.local_addr().expect("local addr").port());
+                    let listener = match TcpListener::bind(listen).await {
+                        Ok(listener) => listener,
+                        Err(e) => return drop(port_tx.send(Err(e))),
+                    };
+                    let _ = port_tx.send(listener.local_addr().map(|a| a.port()));
                     tokio::select! {
                         _ = accept_loop(task_shared, listener) => {}
                         _ = stop_rx => {}
@@ -129,18 +148,23 @@ impl Broker {
                 runtime.shutdown_background();
             })
             .expect("spawn broker thread");
-        let port = port_rx.recv().expect("broker failed to start");
-        Broker {
+        let port = port_rx.recv().expect("broker failed to start")?;
+        Ok(Broker {
             shared,
-            port,
+            listen: std::net::SocketAddr::new(listen.ip(), port),
             stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
-    /// `amqp://127.0.0.1:PORT`, for `with_custom_endpoint` (plain TCP, no TLS).
+    /// `amqp://HOST:PORT`, for `with_custom_endpoint` (plain TCP, no TLS).
     pub fn endpoint(&self) -> String {
-        format!("amqp://127.0.0.1:{}", self.port)
+        format!("amqp://{}", self.listen)
+    }
+
+    /// The address it listens on.
+    pub fn listen_address(&self) -> std::net::SocketAddr {
+        self.listen
     }
 
     pub fn namespace(&self) -> &str {
@@ -164,6 +188,14 @@ impl Broker {
             changed: watch::channel(()).0,
         });
         (h.partitions.len() - 1).to_string()
+    }
+
+    /// How many events each partition of a hub holds (empty for an unknown hub).
+    pub fn stored(&self, hub: &str) -> Vec<u64> {
+        let state = self.shared.lock();
+        state.hubs.get(hub).map_or_else(Vec::new, |h| {
+            h.partitions.iter().map(|p| p.events.len() as u64).collect()
+        })
     }
 
     /// Everything stored in one partition, oldest first.
@@ -585,14 +617,17 @@ async fn serve_connection(shared: Arc<Shared>, stream: TcpStream, id: u64) {
         .container_id("aad-test-eventhubs-broker")
         .sasl_acceptor(SaslAnonymousMechanism::new())
         .build();
-    let mut connection = match acceptor.accept(stream).await {
+    let mut connection = match acceptor.accept(frames::FullFrames::new(stream)).await {
         Ok(connection) => connection,
         Err(e) => return debug!("connection {id}: open failed: {e:?}"),
     };
     let mut sessions = JoinSet::new();
     while let Some(incoming) = connection.next_incoming_session().await {
         while sessions.try_join_next().is_some() {}
-        match SessionAcceptor::new()
+        // An explicit handle-max: the Python SDK compares with it and fails on an absent one.
+        match SessionAcceptor::builder()
+            .handle_max(HANDLE_MAX)
+            .build()
             .accept_incoming_session(incoming, &mut connection)
             .await
         {
@@ -604,8 +639,16 @@ async fn serve_connection(shared: Arc<Shared>, stream: TcpStream, id: u64) {
 }
 
 async fn serve_session(shared: Arc<Shared>, mut session: ListenerSessionHandle) {
+    // Receiver settle mode `first` only, as the service: a link asking for `second` (the Python
+    // SDK's producer) is answered with `first`, and deliveries are settled on acceptance.
+    // Sender settle mode `mixed` (or `settled`): events go out pre-settled, since Event Hubs has
+    // no acknowledgements; a link asking for `unsettled` (the Python SDK's consumer, which never
+    // settles) is answered with `mixed`, or each send would wait for a disposition forever.
     let acceptor = LinkAcceptor::builder()
         .max_message_size(MAX_MESSAGE_SIZE)
+        .supported_receiver_settle_modes(SupportedReceiverSettleModes::First)
+        .supported_sender_settle_modes(SupportedSenderSettleModes::SettledAndMixed)
+        .fallback_sender_settle_mode(SenderSettleMode::Mixed)
         .build();
     let replies: ReplyLinks = Default::default();
     let mut links = JoinSet::new();
@@ -632,7 +675,7 @@ async fn serve_session(shared: Arc<Shared>, mut session: ListenerSessionHandle) 
         // as soon as both attaches are done.
         let reply_rx = (is_node && matches!(attach.role, Role::Receiver)).then(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            lock(&replies).insert(target.clone(), tx);
+            lock(&replies).insert(target.clone(), (node.clone(), tx));
             rx
         });
         debug!(
@@ -705,9 +748,19 @@ async fn serve_requests(shared: Arc<Shared>, mut link: Receiver, replies: ReplyL
             )
             .value(body)
             .build();
-        match lock(&replies).get(&reply_to) {
-            Some(tx) => drop(tx.send(reply)),
-            None => debug!("no reply link for '{reply_to}'"),
+        // The Rust SDK names its reply link in `reply-to`; the Python SDK sends none and, as the
+        // service does then, is answered on the session's reply link of the same node.
+        let node = if cbs { "$cbs" } else { "$management" };
+        {
+            let replies = lock(&replies);
+            let reply_link = match reply_to.as_str() {
+                "" => replies.values().find(|(n, _)| n == node),
+                to => replies.get(to),
+            };
+            match reply_link {
+                Some((_, tx)) => drop(tx.send(reply)),
+                None => debug!("no reply link for '{reply_to}' on {node}"),
+            }
         }
         if cbs {
             // §3.3 race 3: the client drops its $cbs links without a handshake; answering that

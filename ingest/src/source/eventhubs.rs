@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
+use azure_core::credentials::TokenCredential;
 use azure_core_amqp::AmqpTransport;
 use azure_messaging_eventhubs::models::StartPositions;
 use azure_messaging_eventhubs::{
-    ConnectionString, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
-    StartPosition,
+    ConnectionString, ConsumerClient, EventProcessor, ProcessorStrategy, ProducerClient,
+    StartLocation, StartPosition,
 };
 
 use crate::checkpoint::PartitionStore;
@@ -19,22 +20,14 @@ use crate::config::{AuthConfig, EventHubsConfig, RunConfig, StartAt};
 /// prefetch budget in bytes into a count of events.
 const MAX_EVENT_BYTES: usize = 1 << 20;
 
-/// Connect a consumer client. Errors never carry the secret: the connection string's parse
-/// error is replaced by a message that names only the variable.
-pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerClient> {
-    // The processor writes the application id into ownership records as the owner: it must be
-    // this replica's owner id (stable across restarts when configured). No instance id: the
-    // client names every receiver link after it, and equal names collide when links reconnect.
-    let mut builder = ConsumerClient::builder()
-        .with_consumer_group(cfg.consumer_group.clone())
-        .with_application_id(owner_id.to_string());
-    if let Some(endpoint) = &cfg.endpoint {
-        builder = builder.with_custom_endpoint(endpoint.clone());
-    }
-    if cfg.transport == "websocket" {
-        builder = builder.with_transport(AmqpTransport::WebSocket);
-    }
-    match &cfg.auth {
+/// How a client of the hub authenticates, resolved from the config once for either client.
+enum HubAuth {
+    ConnectionString(String),
+    Credential(String, Arc<dyn TokenCredential>),
+}
+
+fn hub_auth(cfg: &EventHubsConfig) -> Result<HubAuth> {
+    Ok(match &cfg.auth {
         AuthConfig::ConnectionString { env } | AuthConfig::Sas { env } => {
             let secret = std::env::var(env).with_context(|| format!("{env} is not set"))?;
             let connection_string = match &cfg.auth {
@@ -47,24 +40,58 @@ pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerCl
                 _ => secret,
             };
             parse_connection_string(&connection_string, env)?;
-            builder
+            HubAuth::ConnectionString(connection_string)
+        }
+        _ => HubAuth::Credential(
+            cfg.namespace.clone().unwrap_or_default(),
+            crate::auth::credential(&cfg.auth, "source.eventhubs.auth")?,
+        ),
+    })
+}
+
+/// Opens a client of the hub with either builder (they share their methods, not a trait).
+macro_rules! open_client {
+    ($builder:expr, $cfg:expr) => {{
+        let cfg: &EventHubsConfig = $cfg;
+        let mut builder = $builder;
+        if let Some(endpoint) = &cfg.endpoint {
+            builder = builder.with_custom_endpoint(endpoint.clone());
+        }
+        if cfg.transport == "websocket" {
+            builder = builder.with_transport(AmqpTransport::WebSocket);
+        }
+        match hub_auth(cfg)? {
+            HubAuth::ConnectionString(connection_string) => builder
                 .open_with_connection_string(&connection_string, Some(&cfg.hub))
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), &connection_string)))
-                .context("cannot connect to Event Hubs")
-        }
-        _ => {
-            let namespace = cfg.namespace.as_deref().unwrap_or_default();
-            builder
-                .open(
-                    namespace,
-                    cfg.hub.clone(),
-                    crate::auth::credential(&cfg.auth, "source.eventhubs.auth")?,
-                )
+                .context("cannot connect to Event Hubs"),
+            HubAuth::Credential(namespace, credential) => builder
+                .open(&namespace, cfg.hub.as_str().into(), credential)
                 .await
-                .context("cannot connect to Event Hubs")
+                .context("cannot connect to Event Hubs"),
         }
-    }
+    }};
+}
+
+/// Connect a consumer client. Errors never carry the secret: the connection string's parse
+/// error is replaced by a message that names only the variable.
+pub async fn connect(cfg: &EventHubsConfig, owner_id: &str) -> Result<ConsumerClient> {
+    // The processor writes the application id into ownership records as the owner: it must be
+    // this replica's owner id (stable across restarts when configured). No instance id: the
+    // client names every receiver link after it, and equal names collide when links reconnect.
+    let builder = ConsumerClient::builder()
+        .with_consumer_group(cfg.consumer_group.clone())
+        .with_application_id(owner_id.to_string());
+    open_client!(builder, cfg)
+}
+
+/// Connect a producer client (`replay`), authenticated as the consumer would be.
+pub async fn producer(cfg: &EventHubsConfig) -> Result<ProducerClient> {
+    open_client!(
+        ProducerClient::builder().with_application_id("aad-ingest-replay".into()),
+        cfg
+    )
 }
 
 /// Parse a connection string; the error names the variable, never the value.

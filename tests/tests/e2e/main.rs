@@ -7,6 +7,7 @@ mod broker;
 mod capture;
 mod columns;
 mod delta;
+mod hub;
 mod lake;
 mod loganalytics;
 mod lossless;
