@@ -4,9 +4,10 @@
 //! `test-hub` (tests/) no Azure is needed.
 //!
 //! The input side is [`ReplaySource`]: anything that yields (original partition, body) events,
-//! read again from the start for each loop. NDJSON (one event body per line, as
-//! `generate --format envelope` writes) is the one here; Capture and archive readers plug in
-//! as further sources.
+//! read again from the start for each loop: NDJSON (one event body per line, as
+//! `generate --format envelope` writes), Event Hubs Capture files (`--capture`, through
+//! `source::capture`, with each event's partition and enqueued time) and storage-account
+//! archives (`--archive`, through `source::archive`, a record per event).
 //!
 //! Pacing: each event gets a due time from the rate (a fixed events/s or MB/s, its original
 //! time sped up N×, or none); events due together are batched per destination partition,
@@ -46,6 +47,127 @@ pub trait ReplaySource: Send + Sync {
 /// NDJSON files, directories, globs or stdin: one event body per non-blank line.
 pub struct NdjsonSource {
     inputs: Vec<String>,
+}
+
+/// Event Hubs Capture files under each input (a directory or an object-store URL, named by an
+/// archive name format): every event with its partition and enqueued time, partition by
+/// partition in sequence order, so `--partitioning original` puts each back where it was and
+/// `--rate Nx` follows the original timing.
+pub struct CaptureSource {
+    locations: Vec<crate::store::Location>,
+    format: crate::source::capture::ArchiveNameFormat,
+    rt: tokio::runtime::Handle,
+}
+
+impl CaptureSource {
+    pub fn new(
+        inputs: &[String],
+        format: crate::source::capture::ArchiveNameFormat,
+        rt: tokio::runtime::Handle,
+    ) -> Result<CaptureSource> {
+        let locations = inputs
+            .iter()
+            .map(|i| crate::store::open(i).with_context(|| format!("--capture input {i}")))
+            .collect::<Result<_>>()?;
+        Ok(CaptureSource {
+            locations,
+            format,
+            rt,
+        })
+    }
+}
+
+impl ReplaySource for CaptureSource {
+    fn events(&self) -> Result<Box<dyn Iterator<Item = Result<ReplayEvent>> + Send + '_>> {
+        use crate::source::capture::{list, PartitionEvents, Selection};
+        let mut partitions = Vec::new();
+        for location in &self.locations {
+            // Replay reads on the runtime's worker threads: step aside to block on the store.
+            let (found, _) = tokio::task::block_in_place(|| {
+                self.rt
+                    .block_on(list(location, &self.format, &Selection::default()))
+            })?;
+            partitions.extend(found.into_iter().map(|p| (location.store.clone(), p)));
+        }
+        let rt = self.rt.clone();
+        Ok(Box::new(partitions.into_iter().flat_map(
+            move |(store, files)| {
+                let partition = files.partition;
+                let mut events = PartitionEvents::new(store, rt.clone(), files.files);
+                std::iter::from_fn(move || tokio::task::block_in_place(|| events.next())).map(
+                    move |e| {
+                        e.map(|e| ReplayEvent {
+                            partition: Some(partition.clone()),
+                            time_nanos: e.enqueued,
+                            body: e.body,
+                        })
+                    },
+                )
+            },
+        )))
+    }
+}
+
+/// Entra storage-account archives under each input (`insights-logs-<category>/…/PT1H.json`,
+/// any prefix): every complete line of every blob is one event (a record, as the archive holds
+/// them), in path order, with the archive's repeats dropped as `convert --archive` drops them;
+/// a line still being appended is left out.
+pub struct ArchiveSource {
+    locations: Vec<crate::store::Location>,
+    rt: tokio::runtime::Handle,
+}
+
+impl ArchiveSource {
+    pub fn new(inputs: &[String], rt: tokio::runtime::Handle) -> Result<ArchiveSource> {
+        let locations = inputs
+            .iter()
+            .map(|i| crate::store::open(i).with_context(|| format!("--archive input {i}")))
+            .collect::<Result<_>>()?;
+        Ok(ArchiveSource { locations, rt })
+    }
+}
+
+impl ReplaySource for ArchiveSource {
+    fn events(&self) -> Result<Box<dyn Iterator<Item = Result<ReplayEvent>> + Send + '_>> {
+        use crate::source::archive::{complete_len, list, ArchiveSelection, Repeats};
+        use object_store::ObjectStoreExt;
+        let mut blobs = Vec::new();
+        for location in &self.locations {
+            let found = tokio::task::block_in_place(|| {
+                self.rt
+                    .block_on(list(location, &ArchiveSelection::default()))
+            })?;
+            blobs.extend(found.into_iter().map(|b| (location.store.clone(), b)));
+        }
+        let mut repeats = Repeats::default();
+        let rt = self.rt.clone();
+        Ok(Box::new(blobs.into_iter().flat_map(
+            move |(store, blob)| {
+                let read = tokio::task::block_in_place(|| {
+                    rt.block_on(async { store.get(&blob.path).await?.bytes().await })
+                });
+                let events: Vec<Result<ReplayEvent>> = match read {
+                    Err(e) => vec![Err(anyhow::anyhow!("reading {}: {e}", blob.path))],
+                    Ok(bytes) => {
+                        let mut data = bytes[..complete_len(&bytes)].to_vec();
+                        repeats.blank_repeats(&mut data);
+                        data.split(|&b| b == b'\n')
+                            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+                            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                            .map(|l| {
+                                Ok(ReplayEvent {
+                                    partition: None,
+                                    time_nanos: original_time(l),
+                                    body: l.to_vec(),
+                                })
+                            })
+                            .collect()
+                    }
+                };
+                events
+            },
+        )))
+    }
 }
 
 /// Event Hubs refuses an event above 1 MiB; a longer line is skipped (and counted) when read.
@@ -189,9 +311,21 @@ pub enum Partitioning {
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
     /// NDJSON files, directories, globs or `-`: one event body per line (as `generate
-    /// --format envelope` writes).
+    /// --format envelope` writes); with `--capture` or `--archive`, directories or
+    /// object-store URLs holding Event Hubs Capture files or storage-account archives.
     #[arg(required = true)]
     pub inputs: Vec<String>,
+    /// The inputs are Event Hubs Capture archives: each event goes back to its own partition
+    /// (with `--partitioning original`), at its original timing with `--rate Nx`.
+    #[arg(long, conflicts_with = "archive")]
+    pub capture: bool,
+    /// The inputs are Entra storage-account archives (`insights-logs-<category>/…/PT1H.json`):
+    /// each record is one event.
+    #[arg(long)]
+    pub archive: bool,
+    /// How the Capture files are named (Capture's setting of the same name).
+    #[arg(long, requires = "capture", default_value = crate::source::capture::DEFAULT_ARCHIVE_NAME_FORMAT)]
+    pub archive_name_format: String,
     /// `hub`: the event hub of the config's [source.eventhubs] (or of `--endpoint` and the
     /// connection string in EVENTHUB_CONNECTION_STRING); `pipeline`: decode, normalize and route
     /// in process, nothing written.
@@ -555,7 +689,19 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let source = NdjsonSource::new(args.inputs.clone());
+    let source: Box<dyn ReplaySource> = if args.capture {
+        let format = crate::source::capture::ArchiveNameFormat::parse(&args.archive_name_format)
+            .context("--archive-name-format")?;
+        Box::new(CaptureSource::new(
+            &args.inputs,
+            format,
+            runtime.handle().clone(),
+        )?)
+    } else if args.archive {
+        Box::new(ArchiveSource::new(&args.inputs, runtime.handle().clone())?)
+    } else {
+        Box::new(NdjsonSource::new(args.inputs.clone()))
+    };
     let report = runtime.block_on(async {
         let (target, partitions): (Arc<dyn Target>, Vec<String>) = match args.to.as_str() {
             "hub" => {
@@ -585,7 +731,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                 (Arc::new(SharedPipeline(Arc::new(pipeline))), partitions)
             }
         };
-        replay(&source, target, &partitions, args).await
+        replay(source.as_ref(), target, &partitions, args).await
     })?;
     if args.json {
         println!("{}", report.to_json());

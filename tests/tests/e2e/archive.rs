@@ -402,3 +402,68 @@ fn archive_backfills_are_incremental_resumable_and_shardable() {
         (0, differences(&fresh, &fresh).1)
     );
 }
+
+/// `replay --archive` takes every record of an archive tree once (repeats dropped, the line
+/// still being appended left out) and the pipeline makes exactly the generated rows of it.
+#[test]
+fn replay_from_an_archive_sends_each_record_once() {
+    let work = tempfile::tempdir().unwrap();
+    let mut ndjson = Vec::new();
+    let generated = generate(
+        &GenerateOptions {
+            records: 400,
+            format: Format::Records,
+            quirk_share: 0.0,
+            seed: 9,
+            ..Default::default()
+        },
+        &mut ndjson,
+    )
+    .unwrap();
+    let records: Vec<Vec<u8>> = ndjson
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let (mut tree, repeats) = archive_tree(&records);
+    assert!(repeats > 0);
+    let signins = tree.get_mut("insights-logs-signinlogs").unwrap();
+    signins
+        .values_mut()
+        .last()
+        .unwrap()
+        .extend_from_slice(b"{\"time\":\"2026-11-01T12:59:59Z\",\"category\":\"SignInLogs\",\"properties\":{\"id\":\"cut");
+    let src = work.path().join("archive");
+    write_tree(&tree, &src);
+    let out = Command::new(aad_ingest_bin())
+        .args([
+            "replay",
+            "--archive",
+            "--to",
+            "pipeline",
+            "--json",
+            "--quiet",
+        ])
+        .arg(&src)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut stdout = out.stdout;
+    let report = simd_json::to_owned_value(&mut stdout).unwrap();
+    assert_eq!(
+        report["events"].as_u64(),
+        Some(records.len() as u64),
+        "{report:?}"
+    );
+    assert_eq!(
+        report["rows"].as_u64(),
+        Some(generated.records),
+        "{report:?}"
+    );
+    assert_eq!(
+        report["errors"].as_object().map(|e| e.len()),
+        Some(0),
+        "{report:?}"
+    );
+}
