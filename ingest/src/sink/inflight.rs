@@ -312,9 +312,33 @@ pub async fn recover(lake: &Location, source_id: u64, first_received: i64) -> Re
         if marker.first >= first_received {
             deleted += undo(lake, source_id, &marker).await?;
         }
+        remove_staging_in(lake, &marker).await?;
         delete(lake, &path).await?;
     }
     Ok(deleted)
+}
+
+/// In a local lake, the staging files a killed writer left in the directories of a segment it
+/// had in flight (object_store's listings do not show them, so `undo` cannot): the recovering
+/// process may never write into those directories again, where the staging sweep would find
+/// them.
+async fn remove_staging_in(lake: &Location, marker: &Marker) -> Result<()> {
+    let Some(fs) = &lake.local else {
+        return Ok(());
+    };
+    let dirs: Vec<_> = marker
+        .dirs
+        .iter()
+        .filter_map(|d| fs.path_to_filesystem(&lake.child(d)).ok())
+        .collect();
+    let start = crate::sink::parquet::process_start();
+    tokio::task::spawn_blocking(move || {
+        dirs.iter()
+            .filter(|d| d.is_dir())
+            .try_for_each(|d| crate::sink::parquet::remove_stale_staging(d, start).map(drop))
+    })
+    .await?
+    .context("removing staging files of a segment in flight at a crash")
 }
 
 #[cfg(test)]

@@ -286,7 +286,7 @@ fn lock(file: &std::fs::File, try_only: bool) -> std::io::Result<bool> {
 
 /// When this process started (a clock tick early at most), or, where `/proc` does not tell,
 /// when it first asked.
-fn process_start() -> std::time::SystemTime {
+pub(crate) fn process_start() -> std::time::SystemTime {
     static START: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
     *START.get_or_init(|| proc_start_time().unwrap_or_else(std::time::SystemTime::now))
 }
