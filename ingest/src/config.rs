@@ -501,11 +501,8 @@ impl RunConfig {
         if let Some(dl) = &self.dead_letter {
             crate::store::check(&dl.out).context("dead_letter.out")?;
         }
+        // `lake.out` and `lake.zstd_level` are checked with every lake destination (`route::check`).
         if let Some(lake) = &self.lake {
-            crate::store::check(&lake.out).context("lake.out")?;
-            if !(1..=22).contains(&lake.zstd_level) {
-                bail!("lake.zstd_level: must be between 1 and 22");
-            }
             for (key, lake_value, service_value) in [
                 (
                     "roll_mib",

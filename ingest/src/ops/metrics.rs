@@ -277,7 +277,11 @@ pub struct Delivered {
 }
 
 impl Delivered {
-    fn add(&mut self, stage: usize, batches: &[crate::destination::TableBatch]) {
+    fn add<'a>(
+        &mut self,
+        stage: usize,
+        batches: impl IntoIterator<Item = &'a crate::destination::TableBatch>,
+    ) {
         for (table, _, b) in batches {
             let i = table.0 as usize;
             if self.tables.len() <= i {
@@ -287,7 +291,10 @@ impl Delivered {
         }
     }
     /// Rows of the tables this destination receives, before its filters.
-    pub fn offered(&mut self, batches: &[crate::destination::TableBatch]) {
+    pub fn offered<'a>(
+        &mut self,
+        batches: impl IntoIterator<Item = &'a crate::destination::TableBatch>,
+    ) {
         self.add(0, batches)
     }
     pub fn filtered(&mut self, batches: &[crate::destination::TableBatch]) {

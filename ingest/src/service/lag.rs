@@ -54,7 +54,7 @@ pub async fn watch(config: &RunConfig, shared: &Shared) {
                 poll(client, shared, &start),
             )
             .await
-            .is_err_and(|_| true)
+            .is_err()
             {
                 hub = None;
             }

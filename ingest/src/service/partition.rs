@@ -776,13 +776,11 @@ impl Pipeline<'_> {
             }
             let outcome = on_rayon(|| -> Result<(SegmentReport, Delivered)> {
                 let mut delivered = Delivered::default();
-                let offered: Vec<TableBatch> = batches
-                    .iter()
-                    .filter(|(t, _, _)| d.routes.get(*t).is_some())
-                    .cloned()
-                    .collect();
-                delivered.offered(&offered);
-                drop(offered);
+                delivered.offered(
+                    batches
+                        .iter()
+                        .filter(|(t, _, _)| d.routes.get(*t).is_some()),
+                );
                 let mut routed = d.routes.route(batches)?;
                 delivered.filtered(&routed);
                 if let Some(h) = held.get(i).filter(|h| !h.is_empty()) {
