@@ -216,11 +216,8 @@ impl DeadLetterWriter {
             Some(out) => out,
             None => {
                 let out = match &self.location.local {
-                    Some(fs) => {
-                        let file = fs
-                            .path_to_filesystem(&self.path)
-                            .map_err(anyhow::Error::from)
-                            .and_then(|p| StagedFile::create(p).map_err(anyhow::Error::from))
+                    Some(_) => {
+                        let file = StagedFile::create(&self.location, &self.path)
                             .with_context(|| format!("creating {}", self.path))?;
                         Out::Local(file)
                     }
@@ -387,7 +384,7 @@ mod tests {
             assert_eq!(read("a"), None);
         }
         // Nothing of the local writers is left behind (staging files).
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("_deadletter"))
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("_staging"))
             .unwrap()
             .collect();
         assert!(left.is_empty(), "{left:?}");

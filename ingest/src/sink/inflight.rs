@@ -168,9 +168,9 @@ pub async fn begin(lake: &Location, source_id: u64, marker: &Marker) -> Result<(
     let path = marker_path(lake, source_id, marker.first, marker.epoch);
     let body = marker.render().into_bytes();
     match &lake.local {
-        Some(fs) => {
-            let file = fs.path_to_filesystem(&path)?;
-            tokio::task::spawn_blocking(move || write_file_durably(file, &body))
+        Some(_) => {
+            let (location, staged) = (lake.clone(), path.clone());
+            tokio::task::spawn_blocking(move || write_file_durably(&location, &staged, &body))
                 .await?
                 .with_context(|| format!("writing in-flight marker {path}"))?;
         }
@@ -312,33 +312,9 @@ pub async fn recover(lake: &Location, source_id: u64, first_received: i64) -> Re
         if marker.first >= first_received {
             deleted += undo(lake, source_id, &marker).await?;
         }
-        remove_staging_in(lake, &marker).await?;
         delete(lake, &path).await?;
     }
     Ok(deleted)
-}
-
-/// In a local lake, the staging files a killed writer left in the directories of a segment it
-/// had in flight (object_store's listings do not show them, so `undo` cannot): the recovering
-/// process may never write into those directories again, where the staging sweep would find
-/// them.
-async fn remove_staging_in(lake: &Location, marker: &Marker) -> Result<()> {
-    let Some(fs) = &lake.local else {
-        return Ok(());
-    };
-    let dirs: Vec<_> = marker
-        .dirs
-        .iter()
-        .filter_map(|d| fs.path_to_filesystem(&lake.child(d)).ok())
-        .collect();
-    let start = crate::sink::parquet::process_start();
-    tokio::task::spawn_blocking(move || {
-        dirs.iter()
-            .filter(|d| d.is_dir())
-            .try_for_each(|d| crate::sink::parquet::remove_stale_staging(d, start).map(drop))
-    })
-    .await?
-    .context("removing staging files of a segment in flight at a crash")
 }
 
 #[cfg(test)]
@@ -425,6 +401,10 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, ["00000000000000000005-e2"]);
+        let staged = std::fs::read_dir(dir.path().join("_staging"))
+            .unwrap()
+            .count();
+        assert_eq!(staged, 0);
         assert_eq!(read(&lake, 0xabc, 5, 2).await.unwrap(), Some(m));
     }
 

@@ -11,9 +11,10 @@
 //! (`memory_budget`) plus encoded bytes on their way to the object store.
 //!
 //! In a local lake a file is durable once closed, before any checkpoint can move past its rows:
-//! it is written under a staging name, synced, renamed into place, and its directory synced (and
-//! every directory made for it); staging files a killed writer left are removed by the next one
-//! (see [`StagedFile`]). Dead letters and in-flight markers of a local lake go the same way.
+//! it is written under a staging name in the lake's `_staging/` directory, synced, renamed into
+//! place, and its directory synced (and every directory made for it); staging files a killed
+//! writer left are removed by the next process that writes there (see [`StagedFile`]). Dead
+//! letters and in-flight markers of a local lake go the same way.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -26,7 +27,6 @@ use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
 use object_store::buffered::BufWriter;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
@@ -117,25 +117,30 @@ enum Sink {
 }
 
 impl Sink {
-    fn local(fs: &LocalFileSystem, path: &Path) -> std::io::Result<Sink> {
-        let path = fs.path_to_filesystem(path).map_err(std::io::Error::other)?;
-        Ok(Sink::Local(StagedFile::create(path)?))
+    fn local(location: &Location, path: &Path) -> std::io::Result<Sink> {
+        Ok(Sink::Local(StagedFile::create(location, path)?))
     }
 }
 
-/// A file of a local lake (Parquet file, dead letters, in-flight marker) written as the object
-/// store would, into a staging file `<name>#<pid>` that its listings skip, then renamed into
-/// place; and durably, since a checkpoint may move once it is in place: the data is synced
-/// before the rename, and the directory (with every directory created for it) after. Dropped
-/// before [`StagedFile::commit`], it leaves nothing behind.
+/// Where a local location stages the files it writes (under its root, so on the same file
+/// system: a rename moves them into place).
+const STAGING_DIR: &str = "_staging";
+
+/// A file of a local location (Parquet file, dead letters, in-flight marker) written as the
+/// object store would, into a staging file `_staging/<n>-<name>#<pid>` that its listings skip,
+/// then renamed into place; and durably, since a checkpoint may move once it is in place: the
+/// data is synced before the rename, and the directory (with every directory created for it)
+/// after. Dropped before [`StagedFile::commit`], it leaves nothing behind.
 ///
-/// A process killed while writing leaves its staging files behind. The first time a process
-/// writes into a directory it removes those ([`remove_stale_staging`]): each staging file is
-/// locked (`flock`) by its writer for as long as it is open, so a file nobody holds a lock on
-/// belongs to no live writer (whatever its pid says: pids are reused, and a process in another
-/// pid namespace or on another host sharing the directory has pids of its own); and only files
-/// older than this process are removed, which also spares one another writer has just created
-/// and not yet locked.
+/// A process killed while writing leaves its staging files behind. They all lie in the
+/// location's one staging directory, whatever directory they were headed for (one that may
+/// never be written again, and that no marker may name any more), so the first time a process
+/// writes into the location it finds and removes every one ([`remove_stale_staging`]): each
+/// staging file is locked (`flock`) by its writer for as long as it is open, so a file nobody
+/// holds a lock on belongs to no live writer (whatever its pid says: pids are reused, and a
+/// process in another pid namespace or on another host sharing the directory has pids of its
+/// own); and only files older than this process are removed, which also spares one another
+/// writer has just created and not yet locked.
 pub(crate) struct StagedFile {
     file: Option<std::fs::File>,
     /// `None` once renamed into place.
@@ -144,16 +149,33 @@ pub(crate) struct StagedFile {
 }
 
 impl StagedFile {
-    /// Create the staging file of `path` (and, durably, the directories it needs).
-    pub(crate) fn create(path: std::path::PathBuf) -> std::io::Result<StagedFile> {
-        let dir = path
-            .parent()
-            .ok_or_else(|| std::io::Error::other(format!("{} has no directory", path.display())))?;
+    /// Create the staging file of `path` in a local `location` (and, durably, the directories
+    /// it needs).
+    pub(crate) fn create(location: &Location, path: &Path) -> std::io::Result<StagedFile> {
+        /// Tells apart the staging files of one process (two may be headed for one name in two
+        /// directories).
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let fs = location.local.as_ref().ok_or_else(|| {
+            std::io::Error::other(format!("{} is not a local directory", location.display))
+        })?;
+        let in_fs = |p: &Path| fs.path_to_filesystem(p).map_err(std::io::Error::other);
+        let path = in_fs(path)?;
+        let staging_dir = in_fs(&location.child(STAGING_DIR))?;
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(std::io::Error::other(format!(
+                "{} is not a file in a directory",
+                path.display()
+            )));
+        };
         create_dirs_durably(dir)?;
-        remove_stale_staging_once(dir);
-        let mut staging = path.clone().into_os_string();
-        staging.push(format!("#{}", std::process::id()));
-        let staging = std::path::PathBuf::from(staging);
+        create_dirs_durably(&staging_dir)?;
+        remove_stale_staging_once(&staging_dir);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = staging_dir.join(format!(
+            "{n:x}-{}#{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
         let file = std::fs::File::create(&staging)?;
         lock(&file, false)?;
         Ok(StagedFile {
@@ -195,8 +217,12 @@ impl Drop for StagedFile {
 }
 
 /// Write a small file of a local lake whole and durably (an in-flight marker).
-pub(crate) fn write_file_durably(path: std::path::PathBuf, data: &[u8]) -> std::io::Result<()> {
-    let mut file = StagedFile::create(path)?;
+pub(crate) fn write_file_durably(
+    location: &Location,
+    path: &Path,
+    data: &[u8],
+) -> std::io::Result<()> {
+    let mut file = StagedFile::create(location, path)?;
     file.write_all(data)?;
     file.commit()
 }
@@ -322,7 +348,7 @@ fn proc_start_time() -> Option<std::time::SystemTime> {
     None
 }
 
-/// [`remove_stale_staging`] in each directory once per process.
+/// [`remove_stale_staging`] in each staging directory once per process.
 fn remove_stale_staging_once(dir: &std::path::Path) {
     static CLEANED: std::sync::Mutex<Option<FxHashSet<std::path::PathBuf>>> =
         std::sync::Mutex::new(None);
@@ -826,7 +852,7 @@ impl LakeWriter {
             self.file_suffix
         ));
         let out = match &self.location.local {
-            Some(fs) => Sink::local(fs, &path)
+            Some(_) => Sink::local(&self.location, &path)
                 .with_context(|| format!("creating {}", self.location.display))?,
             None => Sink::Store(
                 BufWriter::with_capacity(
@@ -954,21 +980,25 @@ mod tests {
         out
     }
 
-    /// A local upload writes a staging file (`name#pid`, which object_store's listings skip),
-    /// renames it into place when finished, and removes it when abandoned.
+    /// A local upload writes a staging file (`_staging/<n>-name#pid`, which object_store's
+    /// listings skip), renames it into place when finished, and removes it when abandoned.
     #[test]
     fn local_uploads_appear_whole_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
         let location = crate::store::open(dir.path().to_str().unwrap()).unwrap();
-        let fs = location.local.clone().unwrap();
-        let staging = format!("t=a/x.parquet#{}", std::process::id());
         let mut done = Upload {
             buf: Vec::new(),
             written: 0,
-            out: Sink::local(&fs, &location.child("t=a/x.parquet")).unwrap(),
+            out: Sink::local(&location, &location.child("t=a/x.parquet")).unwrap(),
         };
         done.write_all(&vec![7u8; PART + 10]).unwrap();
-        assert_eq!(files_under(dir.path()), [staging]);
+        let staged = files_under(dir.path());
+        let pid = std::process::id();
+        assert!(
+            matches!(&staged[..], [s] if s.starts_with("_staging/")
+                && s.ends_with(&format!("-x.parquet#{pid}"))),
+            "{staged:?}"
+        );
         done.finish().unwrap();
         assert_eq!(files_under(dir.path()), ["t=a/x.parquet"]);
         assert_eq!(
@@ -979,7 +1009,7 @@ mod tests {
         let mut abandoned = Upload {
             buf: Vec::new(),
             written: 0,
-            out: Sink::local(&fs, &location.child("t=b/y.parquet")).unwrap(),
+            out: Sink::local(&location, &location.child("t=b/y.parquet")).unwrap(),
         };
         abandoned.write_all(&vec![1u8; PART + 1]).unwrap();
         drop(abandoned);
@@ -1024,8 +1054,6 @@ mod tests {
         assert!(!d.join("live.parquet#4194302").exists());
     }
 
-    /// A staged file's directories are created; it is invisible (a staging name) until
-    /// committed, and then in place with its content.
     /// The process started before now, and not long before (the test binary is young).
     #[test]
     fn process_start_is_just_before_now() {
@@ -1034,13 +1062,34 @@ mod tests {
         assert!(age < std::time::Duration::from_secs(600), "{age:?}");
     }
 
+    /// A staged file's directories are created, and the file is in place with its content.
     #[test]
     fn staged_files_commit_into_new_directories() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a/b/c/m");
-        write_file_durably(path.clone(), b"first=1\n").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"first=1\n");
+        let location = crate::store::open(dir.path().to_str().unwrap()).unwrap();
+        write_file_durably(&location, &location.child("a/b/c/m"), b"first=1\n").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("a/b/c/m")).unwrap(),
+            b"first=1\n"
+        );
         assert_eq!(files_under(dir.path()), ["a/b/c/m"]);
+    }
+
+    /// A staging file a killed writer left (here: unlocked and older than this process) is
+    /// removed by the next file this process stages in the same location, whichever
+    /// directory either was headed for.
+    #[test]
+    fn the_first_staged_file_removes_what_a_killed_writer_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = crate::store::open(dir.path().to_str().unwrap()).unwrap();
+        std::fs::create_dir_all(dir.path().join(STAGING_DIR)).unwrap();
+        let left = dir.path().join(STAGING_DIR).join("0-y.parquet#4194301");
+        let f = std::fs::File::create(&left).unwrap();
+        f.set_modified(process_start() - std::time::Duration::from_secs(60))
+            .unwrap();
+        drop(f);
+        write_file_durably(&location, &location.child("t=b/m"), b"x").unwrap();
+        assert_eq!(files_under(dir.path()), ["t=b/m"]);
     }
 
     /// Samples are spread evenly over every batch of the row group, across batch borders.
