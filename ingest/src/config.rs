@@ -177,7 +177,8 @@ pub struct EventHubsConfig {
     /// this is warned about, since events past it are lost.
     #[serde(default = "default_retention_hours")]
     pub retention_hours: f64,
-    /// Bound on the bytes received ahead of processing, per partition.
+    /// Bound on the bytes received ahead of processing (prefetched, or waiting for the
+    /// pipeline), per partition.
     #[serde(default = "default_prefetch_mib")]
     pub prefetch_mib: usize,
     pub auth: AuthConfig,

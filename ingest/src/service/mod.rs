@@ -74,6 +74,7 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
     {
         let mut outer = outer_stop;
         let found = Arc::clone(&another);
+        let owner_id_watched = owner_id.clone();
         let check = owner::watch_for_another(
             claims,
             namespace.clone(),
@@ -89,6 +90,9 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
                 tokio::select! {
                     why = &mut check, if checking => {
                         checking = false;
+                        if why.is_none() {
+                            tracing::info!(owner_id = %owner_id_watched, "no other process runs under this owner id");
+                        }
                         if let Some(why) = why {
                             tracing::error!("{why}");
                             *found.lock().expect("another") = Some(why);
@@ -274,8 +278,6 @@ fn destination_reports(shared: &Shared) -> Vec<crate::convert::DestinationReport
         .collect()
 }
 
-/// Events waiting between a partition's receiver and its pipeline (the client prefetches more).
-const PUMP_EVENTS: usize = 16;
 /// First wait before a failed session is restarted; it doubles up to `max_backoff_secs` ...
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// ... and starts over after a session that lasted this long.
@@ -322,7 +324,7 @@ async fn session(
             next = processor.next_partition_client() => match next {
                 Ok(client) => {
                     let id = client.get_partition_id().to_string();
-                    let (to, from) = tokio::sync::mpsc::channel(PUMP_EVENTS);
+                    let (to, from) = tokio::sync::mpsc::channel(hub.pump_events);
                     let watched = Arc::new(watchdog::Progress::default());
                     progress.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Arc::clone(&watched));
                     pumps.spawn_local(partition::pump(client, to, watched));

@@ -3,8 +3,11 @@
 //! the version of every ownership it claimed; during the first rounds after start, an
 //! ownership under our owner id that changes to a version this process did not write was
 //! renewed by another live process, and this one (the newcomer) stops with a clear error (two
-//! started within a few rounds of each other both stop). A replica restarted after a crash
-//! meets only ownerships nobody renews any more, so it starts without delay.
+//! started within a few rounds of each other both stop). The rounds are counted from this
+//! process's first claim, not from its start: a newcomer slow to connect (a loaded machine,
+//! a slow hub) would otherwise spend its watch before it contends for anything. A replica
+//! restarted after a crash meets only ownerships nobody renews any more, so it starts without
+//! delay.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -41,6 +44,10 @@ impl Claims {
             written: Mutex::new(HashSet::new()),
             health,
         })
+    }
+
+    fn claimed_any(&self) -> bool {
+        !self.written.lock().expect("claims").is_empty()
     }
 
     fn ours(&self, partition: &str, etag: &str) -> bool {
@@ -132,7 +139,8 @@ impl PartitionStore for Claims {
     }
 }
 
-/// Watch the first rounds after start; `Some(why)` when another process runs under `owner_id`.
+/// Watch the first rounds after this process's first claim; `Some(why)` when another process
+/// runs under `owner_id`.
 pub async fn watch_for_another(
     claims: Arc<Claims>,
     namespace: String,
@@ -145,6 +153,9 @@ pub async fn watch_for_another(
     // A version seen before our own claim that wrote it has returned is not foreign: a
     // suspect is confirmed only if it is still not ours a look later.
     let mut suspects: Vec<(String, String)> = Vec::new();
+    while !claims.claimed_any() {
+        tokio::time::sleep(interval / LOOKS_PER_ROUND).await;
+    }
     for look in 0..=ROUNDS * LOOKS_PER_ROUND {
         if look > 0 {
             tokio::time::sleep(interval / LOOKS_PER_ROUND).await;

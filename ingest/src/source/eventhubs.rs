@@ -137,6 +137,8 @@ pub struct HubShape {
     pub partitions: usize,
     /// When it was created (ms since the epoch), which tells a hub created again apart.
     pub created_ms: Option<i64>,
+    /// Events each partition's pump may hold for its pipeline (see [`ReadAhead`]).
+    pub pump_events: usize,
 }
 
 /// The processor: load balancing, renewal and partition receivers, over `store`; with the
@@ -159,13 +161,18 @@ pub async fn processor(
     } else {
         ProcessorStrategy::Balanced
     };
-    // Prefetched events count against the memory budget: all partitions' prefetch together
-    // may take at most a quarter of it (the rest is for segments and encoding).
+    // Events read ahead count against the memory budget (see `ReadAhead`).
     let props = consumer
         .get_eventhub_properties()
         .await
         .context("reading the event hub's properties")?;
+    let read_ahead = ReadAhead::of(
+        config.eventhubs().prefetch_mib,
+        config.service.memory_mib,
+        props.partition_ids.len(),
+    );
     let shape = HubShape {
+        pump_events: read_ahead.pump,
         partitions: props.partition_ids.len(),
         created_ms: props.created_on.and_then(|t| {
             t.duration_since(SystemTime::UNIX_EPOCH)
@@ -173,12 +180,6 @@ pub async fn processor(
                 .map(|d| d.as_millis() as i64)
         }),
     };
-    let prefetch_mib = prefetch_share(
-        config.eventhubs().prefetch_mib,
-        config.service.memory_mib,
-        shape.partitions,
-    );
-    let prefetch = ((prefetch_mib << 20) / MAX_EVENT_BYTES).max(1);
     let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
         Arc::new(StoreRef(store));
     EventProcessor::builder()
@@ -192,7 +193,7 @@ pub async fn processor(
             },
             ..Default::default()
         })
-        .with_prefetch(prefetch as u32)
+        .with_prefetch(read_ahead.prefetch)
         .build(consumer, store)
         .await
         .context("cannot start the event processor")
@@ -203,6 +204,29 @@ pub async fn processor(
 /// by every partition is less (at least 1).
 fn prefetch_share(prefetch_mib: usize, memory_mib: usize, partitions: usize) -> usize {
     prefetch_mib.min(memory_mib / 4 / partitions.max(1)).max(1)
+}
+
+/// Events a partition may have received ahead of its pipeline, counted as events of the
+/// largest size: all partitions' together within a quarter of the memory budget (the rest is
+/// for segments and encoding). Half are prefetched by the client, half wait in the channel of
+/// the pump that hands them to the pipeline, so that the channel divides the budget rather
+/// than adding to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadAhead {
+    pub prefetch: u32,
+    pub pump: usize,
+}
+
+impl ReadAhead {
+    fn of(prefetch_mib: usize, memory_mib: usize, partitions: usize) -> ReadAhead {
+        let events =
+            ((prefetch_share(prefetch_mib, memory_mib, partitions) << 20) / MAX_EVENT_BYTES).max(2);
+        let pump = events / 2;
+        ReadAhead {
+            prefetch: (events - pump) as u32,
+            pump,
+        }
+    }
 }
 
 fn seconds(s: f64) -> azure_core::time::Duration {
@@ -276,5 +300,28 @@ mod tests {
         assert_eq!(prefetch_share(16, 512, 4), 16);
         assert_eq!(prefetch_share(16, 512, 32), 4);
         assert_eq!(prefetch_share(16, 64, 32), 1);
+        // Split between the client's prefetch and the pump's channel, never above the share
+        // (but for one event each at the least).
+        assert_eq!(
+            ReadAhead::of(16, 512, 8),
+            ReadAhead {
+                prefetch: 8,
+                pump: 8
+            }
+        );
+        assert_eq!(
+            ReadAhead::of(16, 512, 32),
+            ReadAhead {
+                prefetch: 2,
+                pump: 2
+            }
+        );
+        assert_eq!(
+            ReadAhead::of(16, 64, 32),
+            ReadAhead {
+                prefetch: 1,
+                pump: 1
+            }
+        );
     }
 }
