@@ -119,6 +119,8 @@ fn main() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     let (code, _) = service.terminate(Duration::from_secs(60));
+    // Kept with AAD_TEST_KEEP=<dir> (and AAD_TEST_LOG=aad_ingest=debug for every segment).
+    aad_tests::service::keep_log(&log);
     assert_eq!(code, Some(0), "{}", std::fs::read_to_string(&log).unwrap());
     let summary = std::fs::read_to_string(&log).unwrap();
     let records = format!("{} records", report.records());
@@ -154,6 +156,35 @@ fn main() {
         service_cpu / convert_cpu,
         service_cpu / run_secs
     );
+    // How much of the run went to starting: connecting and taking every partition.
+    let secs_of_day = |line: &str| -> Option<f64> {
+        let t = line.split_once('T')?.1.split_once('Z')?.0;
+        let mut parts = t.split(':');
+        let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(
+            h.parse::<f64>().ok()? * 3600.0
+                + m.parse::<f64>().ok()? * 60.0
+                + s.parse::<f64>().ok()?,
+        )
+    };
+    let first_line = summary.lines().find_map(secs_of_day);
+    let taken: Vec<f64> = summary
+        .lines()
+        .filter(|l| l.contains("partition taken"))
+        .filter_map(secs_of_day)
+        .collect();
+    if let (Some(start), Some(first), Some(last)) = (
+        first_line,
+        taken.iter().cloned().reduce(f64::min),
+        taken.iter().cloned().reduce(f64::max),
+    ) {
+        println!(
+            "start: first log line to first partition taken {:.1} s, to the last {:.1} s ({} takes)",
+            first - start,
+            last - start,
+            taken.len()
+        );
+    }
     println!(
         "run peak RSS: {} MiB (memory_mib = {}, prefetch_mib = {})",
         peak_kib / 1024,

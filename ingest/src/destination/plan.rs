@@ -60,6 +60,7 @@ impl Plan {
     ) -> Result<Plan> {
         let mut destinations = Vec::new();
         let mut lake_location = None;
+        let mut lake_locations = Vec::new();
         let mut schema = SchemaOptions::default();
         let all = configured(config, extra_lake);
         // The lake first: Log Analytics keeps its records and dead letters beside it.
@@ -68,6 +69,7 @@ impl Plan {
                 let location = store::open(&l.out).with_context(|| format!("{}.out", d.path))?;
                 schema.nanosecond_timestamps = l.nanos;
                 lake_location = Some(location.clone());
+                lake_locations.push(location.clone());
                 let options = LakeOptions {
                     zstd_level: l.zstd_level,
                     ..opts.lake.clone()
@@ -104,6 +106,10 @@ impl Plan {
             (None, Some(d)) => store::open(&d.out).context("dead_letter.out")?,
             (None, None) => anyhow::bail!("dead_letter.out: required when no lake is configured"),
         };
+        // Staging files a killed process left go at start (see `StagedFile`).
+        for location in lake_locations.iter().chain([&dead_letters]) {
+            crate::sink::parquet::remove_left_staging(location);
+        }
         for d in &all {
             let DestinationConfig::Loganalytics(la) = &d.config else {
                 continue;

@@ -348,6 +348,18 @@ fn proc_start_time() -> Option<std::time::SystemTime> {
     None
 }
 
+/// Remove what killed writers left in a local location's staging directory (once per process,
+/// as the first file staged there would): called when a location is opened for writing, so
+/// that nothing is left even by a run that writes nothing there.
+pub(crate) fn remove_left_staging(location: &Location) {
+    let Some(fs) = &location.local else { return };
+    if let Ok(dir) = fs.path_to_filesystem(&location.child(STAGING_DIR)) {
+        if dir.is_dir() {
+            remove_stale_staging_once(&dir);
+        }
+    }
+}
+
 /// [`remove_stale_staging`] in each staging directory once per process.
 fn remove_stale_staging_once(dir: &std::path::Path) {
     static CLEANED: std::sync::Mutex<Option<FxHashSet<std::path::PathBuf>>> =
