@@ -89,6 +89,11 @@ fn main() {
     let log = work.path().join("run.log");
     let done_dir = checkpoints.join(format!("{ns}/entra/$default/checkpoint"));
     let broker_before = own_cpu_secs();
+    let spawned = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        % 86400.0;
     let t = Instant::now();
     let service = Service::start(
         &config,
@@ -186,9 +191,10 @@ fn main() {
         taken.iter().cloned().reduce(f64::max),
     ) {
         println!(
-            "start: first log line to first partition taken {:.1} s, to the last {:.1} s ({} takes)",
-            first - start,
-            last - start,
+            "start: process start to first log line {:.1} s, to first partition taken {:.1} s, to the last {:.1} s ({} takes)",
+            start - spawned,
+            first - spawned,
+            last - spawned,
             taken.len()
         );
     }
