@@ -888,6 +888,10 @@ async fn serve_consumer(
                 _ = forced.cancelled() => return close_with(link, forced_error()).await,
             }
             next = sequence_number as usize + 1;
+            // Let the other partitions' links send too: without this, a link whose credit came
+            // back sent its whole backlog before any other got a turn, and the service was fed
+            // one or two partitions at a time (Event Hubs serves its partitions side by side).
+            tokio::task::yield_now().await;
             let mut state = shared.lock();
             let sent = state
                 .delivered
