@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use aad_ingest::generate::{generate, Format, GenerateOptions};
+use aad_ingest::generate::{Format, GenerateOptions};
+use aad_tests::service::{capture_with, Capture};
 use aad_tests::{aad_ingest_bin, convert_into, duckdb, lake_tables, Azurite};
 use simd_json::prelude::*;
 
@@ -110,26 +111,10 @@ fn summary(stdout: &str, label: &str) -> Option<u64> {
 #[test]
 fn an_archive_in_azurite_converts_to_the_ndjson_rows_with_repeats_dropped_and_partial_lines_left() {
     let work = tempfile::tempdir().unwrap();
-    let mut ndjson = Vec::new();
-    generate(
-        &GenerateOptions {
-            records: 900,
-            format: Format::Records,
-            quirk_share: 0.2,
-            seed: 5,
-            ..Default::default()
-        },
-        &mut ndjson,
-    )
-    .unwrap();
-    let records: Vec<Vec<u8>> = ndjson
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
-    let reference_file = work.path().join("records.ndjson");
-    std::fs::write(&reference_file, &ndjson).unwrap();
-    let (mut tree, repeats) = archive_tree(&records);
+    let generated = records(work.path(), 900, 5, 0.2);
+    let records = &generated.messages;
+    let reference_file = generated.file.clone();
+    let (mut tree, repeats) = archive_tree(records);
     assert!(repeats > 10);
     // The sign-in blob of the last hour is being appended: its last record is cut short.
     let signins = tree.get_mut("insights-logs-signinlogs").unwrap();
@@ -214,24 +199,19 @@ fn an_archive_in_azurite_converts_to_the_ndjson_rows_with_repeats_dropped_and_pa
     );
 }
 
-fn generated_records(n: u64, seed: u64) -> Vec<Vec<u8>> {
-    let mut ndjson = Vec::new();
-    generate(
-        &GenerateOptions {
+/// `n` generated records (one JSON record a line, with `quirks` of them quirky), written to a
+/// file in `dir` too.
+fn records(dir: &Path, n: u64, seed: u64, quirks: f64) -> Capture {
+    capture_with(
+        dir,
+        GenerateOptions {
             records: n,
             format: Format::Records,
-            quirk_share: 0.1,
+            quirk_share: quirks,
             seed,
             ..Default::default()
         },
-        &mut ndjson,
     )
-    .unwrap();
-    ndjson
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect()
 }
 
 /// How many rows of `a` are not in `b` and of `b` not in `a`, every column compared (positions
@@ -288,8 +268,8 @@ fn summary_rows(stdout: &str) -> u64 {
 #[test]
 fn archive_backfills_are_incremental_resumable_and_shardable() {
     let work = tempfile::tempdir().unwrap();
-    let records = generated_records(1600, 9);
-    let (first, rest) = records.split_at(1400);
+    let generated = records(work.path(), 1600, 9, 0.1);
+    let (first, rest) = generated.messages.split_at(1400);
     let (mut tree, _) = archive_tree_over(first, 40, false);
     assert!(tree
         .values()
@@ -408,24 +388,9 @@ fn archive_backfills_are_incremental_resumable_and_shardable() {
 #[test]
 fn replay_from_an_archive_sends_each_record_once() {
     let work = tempfile::tempdir().unwrap();
-    let mut ndjson = Vec::new();
-    let generated = generate(
-        &GenerateOptions {
-            records: 400,
-            format: Format::Records,
-            quirk_share: 0.0,
-            seed: 9,
-            ..Default::default()
-        },
-        &mut ndjson,
-    )
-    .unwrap();
-    let records: Vec<Vec<u8>> = ndjson
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
-    let (mut tree, repeats) = archive_tree(&records);
+    let generated = records(work.path(), 400, 9, 0.0);
+    let records = &generated.messages;
+    let (mut tree, repeats) = archive_tree(records);
     assert!(repeats > 0);
     let signins = tree.get_mut("insights-logs-signinlogs").unwrap();
     signins
@@ -458,7 +423,7 @@ fn replay_from_an_archive_sends_each_record_once() {
     );
     assert_eq!(
         report["rows"].as_u64(),
-        Some(generated.records),
+        Some(generated.report.records),
         "{report:?}"
     );
     assert_eq!(
