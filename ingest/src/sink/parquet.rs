@@ -126,6 +126,15 @@ impl Sink {
 /// system: a rename moves them into place).
 const STAGING_DIR: &str = "_staging";
 
+/// The staging directory of a local `location`, as a file system path.
+fn staging_dir(
+    fs: &object_store::local::LocalFileSystem,
+    location: &Location,
+) -> std::io::Result<std::path::PathBuf> {
+    fs.path_to_filesystem(&location.child(STAGING_DIR))
+        .map_err(std::io::Error::other)
+}
+
 /// A file of a local location (Parquet file, dead letters, in-flight marker) written as the
 /// object store would, into a staging file `_staging/<n>-<name>#<pid>` that its listings skip,
 /// then renamed into place; and durably, since a checkpoint may move once it is in place: the
@@ -158,9 +167,8 @@ impl StagedFile {
         let fs = location.local.as_ref().ok_or_else(|| {
             std::io::Error::other(format!("{} is not a local directory", location.display))
         })?;
-        let in_fs = |p: &Path| fs.path_to_filesystem(p).map_err(std::io::Error::other);
-        let path = in_fs(path)?;
-        let staging_dir = in_fs(&location.child(STAGING_DIR))?;
+        let path = fs.path_to_filesystem(path).map_err(std::io::Error::other)?;
+        let staging_dir = staging_dir(fs, location)?;
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(std::io::Error::other(format!(
                 "{} is not a file in a directory",
@@ -353,7 +361,7 @@ fn proc_start_time() -> Option<std::time::SystemTime> {
 /// that nothing is left even by a run that writes nothing there.
 pub(crate) fn remove_left_staging(location: &Location) {
     let Some(fs) = &location.local else { return };
-    if let Ok(dir) = fs.path_to_filesystem(&location.child(STAGING_DIR)) {
+    if let Ok(dir) = staging_dir(fs, location) {
         if dir.is_dir() {
             remove_stale_staging_once(&dir);
         }
