@@ -919,6 +919,10 @@ cfg_not_wasm32! {
 
             let addr = url.socket_addrs(|| default_port(url.scheme()))?;
             let stream = TcpStream::connect(&*addr).await?; // std::io::Error
+            // aad-ingest patch: no Nagle. A receiver's flow frames are small; with Nagle on, the
+            // second one waits for the ACK of the first, which the peer delays (40 ms on Linux)
+            // while it has no credit to send data on: links stall 40 ms per credit refill.
+            stream.set_nodelay(true)?;
 
             self.open_with_stream(stream).await
         }
@@ -1151,6 +1155,10 @@ cfg_not_wasm32! {
 
                 let addr = url.socket_addrs(|| default_port(url.scheme()))?;
                 let stream = TcpStream::connect(&*addr).await?; // std::io::Error
+                // aad-ingest patch: no Nagle. A receiver's flow frames are small; with Nagle on, the
+                // second one waits for the ACK of the first, which the peer delays (40 ms on Linux)
+                // while it has no credit to send data on: links stall 40 ms per credit refill.
+                stream.set_nodelay(true)?;
 
                 self.open_with_stream(stream).await
             }
@@ -1289,6 +1297,10 @@ cfg_not_wasm32! {
 
                 let addr = url.socket_addrs(|| default_port(url.scheme()))?;
                 let stream = TcpStream::connect(&*addr).await?; // std::io::Error
+                // aad-ingest patch: no Nagle. A receiver's flow frames are small; with Nagle on, the
+                // second one waits for the ACK of the first, which the peer delays (40 ms on Linux)
+                // while it has no credit to send data on: links stall 40 ms per credit refill.
+                stream.set_nodelay(true)?;
 
                 self.open_with_stream(stream).await
             }
