@@ -224,6 +224,67 @@ async fn hub_and_partition_properties() {
     consumer2.close().await.unwrap();
 }
 
+/// The client's AMQP socket has Nagle off (our fe2o3-amqp patch, `vendor/fe2o3-amqp/PATCHED.md`).
+/// With Nagle on, a receiver's second small flow frame waited for the ACK of the first, which
+/// the peer delays while it has no credit to send on: each link stalled 40 ms per credit refill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_socket_has_nagle_off() {
+    let broker = start();
+    let consumer = open_consumer(&broker).await;
+    consumer.get_eventhub_properties().await.unwrap();
+    let port = broker.listen_address().port();
+    // This process holds both ends: the broker's accepted sockets (local port = the broker's)
+    // and the client's (peer port = the broker's). Only the client's are asked.
+    let mut client_sockets = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if peer_port(fd) == Some(port) {
+            client_sockets.push(tcp_nodelay(fd));
+        }
+    }
+    assert!(
+        !client_sockets.is_empty(),
+        "no client socket to the broker found"
+    );
+    assert!(
+        client_sockets.iter().all(|&on| on),
+        "TCP_NODELAY per client socket: {client_sockets:?}"
+    );
+    consumer.close().await.unwrap();
+}
+
+/// The peer's port of an IPv4 TCP socket, `None` for anything else.
+fn peer_port(fd: i32) -> Option<u16> {
+    // SAFETY: `addr` and `len` are valid for writes and `len` holds `addr`'s size; on an fd that
+    // is not a socket, getpeername fails and writes nothing.
+    unsafe {
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let got = libc::getpeername(fd, (&raw mut addr).cast(), &mut len);
+        (got == 0 && i32::from(addr.sin_family) == libc::AF_INET)
+            .then(|| u16::from_be(addr.sin_port))
+    }
+}
+
+fn tcp_nodelay(fd: i32) -> bool {
+    let mut on: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `on` and `len` are valid for writes and `len` holds `on`'s size.
+    let got = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&raw mut on).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(got, 0, "getsockopt(TCP_NODELAY) on fd {fd}");
+    on != 0
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_single_and_batch_sends() {
     let broker = start();
