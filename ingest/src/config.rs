@@ -288,7 +288,8 @@ pub struct ServiceConfig {
     /// On SIGTERM/SIGINT: time to flush, checkpoint and release ownership before exiting.
     #[serde(default = "default_grace_secs")]
     pub grace_secs: f64,
-    /// Bound on the events held in memory across partitions before they are written.
+    /// Bound on the events held in memory across partitions before they are written: a
+    /// quarter for events read ahead, the rest for decoded rows (see [`Self::read_ahead_mib`]).
     #[serde(default = "default_memory_mib")]
     pub memory_mib: usize,
     /// Longest wait between retries of a failing dependency.
@@ -331,6 +332,20 @@ impl Default for ServiceConfig {
             roll_mib: None,
             roll_secs: None,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// The share of `memory_mib` for events received ahead of the pipelines, all partitions'
+    /// together (see `source::eventhubs::ReadAhead`).
+    pub fn read_ahead_mib(&self) -> usize {
+        self.memory_mib / 4
+    }
+
+    /// The rest, in bytes: decoded rows and dead letters held in segments, counted until their
+    /// commit ends. Past it, segments commit early.
+    pub fn segments_budget(&self) -> usize {
+        (self.memory_mib - self.read_ahead_mib()) << 20
     }
 }
 

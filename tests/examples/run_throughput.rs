@@ -122,6 +122,13 @@ fn main() {
     // The broker lives in this process; the service's CPU is its own, from the kernel.
     let broker_cpu = own_cpu_secs() - broker_before;
     let service_cpu = process_cpu_secs(service.pid());
+    let service_faults = stat_field(service.pid(), 10);
+    // Fresh pages the service touched (each one zeroed by the kernel), per MB of input.
+    println!(
+        "page faults: service {:.0} per MB ({:.0} MiB of fresh pages over the run)",
+        service_faults / (bytes as f64 / 1e6),
+        service_faults * 4096.0 / (1 << 20) as f64
+    );
     // The service's own high-water mark. (getrusage of children would count the image the
     // child inherits from this process before exec, which holds the whole capture twice.)
     let status = std::fs::read_to_string(format!("/proc/{}/status", service.pid())).unwrap();
@@ -233,11 +240,16 @@ fn own_cpu_secs() -> f64 {
 /// User + system CPU seconds of a process, from `/proc/<pid>/stat` (fields 14 and 15, in clock
 /// ticks).
 fn process_cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name may hold spaces: fields start after its closing parenthesis.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    let ticks = stat_field(pid, 14) + stat_field(pid, 15);
     // SAFETY: sysconf only reads a system value.
     let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     ticks / per_sec
+}
+
+/// Field `n` (1-based, as `man 5 proc` numbers them) of `/proc/<pid>/stat`.
+fn stat_field(pid: u32, n: usize) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name (field 2) may hold spaces: field 3 starts after its closing parenthesis.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    fields[n - 3].parse().unwrap()
 }

@@ -75,7 +75,7 @@ pub const ALL: &[(&str, &str)] = &[
     (LAST_ENQUEUED, "The partition's last enqueued sequence number, as the hub reports it."),
     (CHECKPOINT, "The partition's checkpointed sequence number."),
     (PARTITIONS_OWNED, "Partitions this process drains now."),
-    (MEMORY_BUDGET, "service.memory_mib in bytes."),
+    (MEMORY_BUDGET, "What segments may hold, in bytes: service.memory_mib less its quarter for events read ahead."),
     (MEMORY_IN_USE, "Decoded rows and dead letters held in segments, counted against the budget."),
     (READY, "1 when /readyz answers 200."),
     (DESTINATION_UP, "1 when the destination's last write or probe succeeded."),

@@ -134,7 +134,7 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
         roll_bytes: config.roll_mib() << 20,
         roll_age: config.roll_age(),
         held: AtomicUsize::new(0),
-        memory_budget: config.service.memory_mib << 20,
+        memory_budget: config.service.segments_budget(),
         max_backoff,
         retention: Duration::from_secs_f64(eh.retention_hours * 3600.0),
         stats: Counters::default(),

@@ -168,7 +168,7 @@ pub async fn processor(
         .context("reading the event hub's properties")?;
     let read_ahead = ReadAhead::of(
         config.eventhubs().prefetch_mib,
-        config.service.memory_mib,
+        config.service.read_ahead_mib(),
         props.partition_ids.len(),
     );
     let shape = HubShape {
@@ -200,15 +200,15 @@ pub async fn processor(
         .map(|p| (p, shape))
 }
 
-/// MiB of prefetch per partition: `prefetch_mib`, unless a quarter of the memory budget shared
-/// by every partition is less (at least 1).
-fn prefetch_share(prefetch_mib: usize, memory_mib: usize, partitions: usize) -> usize {
-    prefetch_mib.min(memory_mib / 4 / partitions.max(1)).max(1)
+/// MiB of prefetch per partition: `prefetch_mib`, unless the read-ahead share of the memory
+/// budget (`ServiceConfig::read_ahead_mib`) shared by every partition is less (at least 1).
+fn prefetch_share(prefetch_mib: usize, read_ahead_mib: usize, partitions: usize) -> usize {
+    prefetch_mib.min(read_ahead_mib / partitions.max(1)).max(1)
 }
 
 /// Events a partition may have received ahead of its pipeline, counted as events of the
-/// largest size: all partitions' together within a quarter of the memory budget (the rest is
-/// for segments and encoding). Half are prefetched by the client, half wait in the channel of
+/// largest size: all partitions' together within the read-ahead share of the memory budget
+/// (the rest is for segments). Half are prefetched by the client, half wait in the channel of
 /// the pump that hands them to the pipeline, so that the channel divides the budget rather
 /// than adding to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,9 +218,10 @@ pub struct ReadAhead {
 }
 
 impl ReadAhead {
-    fn of(prefetch_mib: usize, memory_mib: usize, partitions: usize) -> ReadAhead {
-        let events =
-            ((prefetch_share(prefetch_mib, memory_mib, partitions) << 20) / MAX_EVENT_BYTES).max(2);
+    fn of(prefetch_mib: usize, read_ahead_mib: usize, partitions: usize) -> ReadAhead {
+        let events = ((prefetch_share(prefetch_mib, read_ahead_mib, partitions) << 20)
+            / MAX_EVENT_BYTES)
+            .max(2);
         let pump = events / 2;
         ReadAhead {
             prefetch: (events - pump) as u32,
@@ -297,27 +298,27 @@ mod tests {
 
     #[test]
     fn prefetch_is_a_share_of_the_memory_budget() {
-        assert_eq!(prefetch_share(16, 512, 4), 16);
-        assert_eq!(prefetch_share(16, 512, 32), 4);
-        assert_eq!(prefetch_share(16, 64, 32), 1);
+        assert_eq!(prefetch_share(16, 128, 4), 16);
+        assert_eq!(prefetch_share(16, 128, 32), 4);
+        assert_eq!(prefetch_share(16, 16, 32), 1);
         // Split between the client's prefetch and the pump's channel, never above the share
         // (but for one event each at the least).
         assert_eq!(
-            ReadAhead::of(16, 512, 8),
+            ReadAhead::of(16, 128, 8),
             ReadAhead {
                 prefetch: 8,
                 pump: 8
             }
         );
         assert_eq!(
-            ReadAhead::of(16, 512, 32),
+            ReadAhead::of(16, 128, 32),
             ReadAhead {
                 prefetch: 2,
                 pump: 2
             }
         );
         assert_eq!(
-            ReadAhead::of(16, 64, 32),
+            ReadAhead::of(16, 16, 32),
             ReadAhead {
                 prefetch: 1,
                 pump: 1

@@ -211,7 +211,8 @@ fn prometheus_scrapes_counters_that_add_up_and_readiness_follows_a_failing_desti
     assert_eq!(checkpoint, want);
     assert!(prometheus.scalar("process_resident_memory_bytes") > 1e6);
     assert!(
-        prometheus.scalar("aad_ingest_memory_budget_bytes") == (config.memory_mib << 20) as f64
+        prometheus.scalar("aad_ingest_memory_budget_bytes")
+            == ((config.memory_mib - config.memory_mib / 4) << 20) as f64
     );
 
     // The exposition is valid by Prometheus's own linter.
