@@ -485,14 +485,17 @@ impl Normalizer {
         }
         self.hits.sort_unstable();
 
-        // TimeGenerated first: it picks the partition.
+        // TimeGenerated first: it picks the partition. `time_at` is the value it came from,
+        // which the column below takes without parsing it again.
         let mut time = None;
+        let mut time_at = None;
         if let Some(tc) = plan.time_col {
             for &h in self.hits.iter().filter(|&&h| hit_col(h) == tc) {
                 let v = self.fields[hit_field(h)].value as usize;
                 if let (Node::String(s), None) = (tape[v], verbatim(raw, v)) {
                     if let Some(t) = parse_timestamp(s) {
                         time = Some(t);
+                        time_at = Some(v);
                         break;
                     }
                 }
@@ -527,6 +530,10 @@ impl Normalizer {
                     None => {
                         if matches!(tape[v], Node::Static(StaticNode::Null)) {
                             self.fields[fi].consumed = true;
+                        } else if let (Some(t), Some(_)) = (time, time_at.filter(|&at| at == v)) {
+                            push_time(target, t, opts);
+                            self.fields[fi].consumed = true;
+                            winner = Some(v);
                         } else if append(target, la, tape, v, raw, opts) {
                             self.fields[fi].consumed = true;
                             winner = Some(v);
@@ -912,8 +919,9 @@ fn same_value(
     }
     if la == LaType::Datetime {
         return match (&tape[a], &tape[b]) {
+            // Most often the same text: then one parse, to know it is a time.
             (Node::String(x), Node::String(y)) => {
-                parse_timestamp(x).is_some() && parse_timestamp(x) == parse_timestamp(y)
+                parse_timestamp(x).is_some_and(|t| x == y || parse_timestamp(y) == Some(t))
             }
             _ => false,
         };
@@ -922,6 +930,10 @@ fn same_value(
         write_json(&tape[a..], ta);
         write_json(&tape[b..], tb);
         return ta == tb;
+    }
+    // Two strings are their own text forms.
+    if let (Node::String(x), Node::String(y)) = (&tape[a], &tape[b]) {
+        return x == y;
     }
     text_form(&tape[a..], ta) && text_form(&tape[b..], tb) && ta == tb
 }
@@ -1205,6 +1217,29 @@ mod tests {
             Some(r#"{"properties":{"ipAddress":"5.6.7.8"}}"#)
         );
         assert_eq!(text(&b, "UserId"), None);
+    }
+
+    /// A second source of a time column: the same text (taken without a second parse) or the
+    /// same instant is not kept again; another instant is.
+    #[test]
+    fn a_second_time_source_is_kept_only_when_it_is_another_instant() {
+        let record = |top: &str| {
+            format!(
+                r#"{{"time":"2022-01-24T05:10:14Z","category":"SignInLogs","CreatedDateTime":"{top}","properties":{{"createdDateTime":"2022-01-24T05:10:14.5Z"}}}}"#
+            )
+        };
+        for same in ["2022-01-24T05:10:14.5Z", "2022-01-24T05:10:14.500+00:00"] {
+            let (_, b, _) = one(&record(same));
+            assert_eq!(time(&b, "CreatedDateTime"), "2022-01-24T05:10:14.5000000Z");
+            assert_eq!(text(&b, "AdditionalFields"), None, "{same}");
+        }
+        let (_, b, _) = one(&record("2022-01-24T05:10:15.5Z"));
+        assert_eq!(time(&b, "CreatedDateTime"), "2022-01-24T05:10:14.5000000Z");
+        assert_eq!(
+            text(&b, "AdditionalFields").as_deref(),
+            Some(r#"{"CreatedDateTime":"2022-01-24T05:10:15.5Z"}"#)
+        );
+        assert_eq!(time(&b, "TimeGenerated"), "2022-01-24T05:10:14.0000000Z");
     }
 
     #[test]
