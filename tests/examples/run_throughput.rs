@@ -123,9 +123,9 @@ fn main() {
     let broker_cpu = own_cpu_secs() - broker_before;
     let service_cpu = process_cpu_secs(service.pid());
     let service_faults = stat_field(service.pid(), 10);
-    // Fresh pages the service touched (each one zeroed by the kernel), per MB of input.
+    // Minor faults: almost all of them fresh anonymous pages, each zeroed by the kernel.
     println!(
-        "page faults: service {:.0} per MB ({:.0} MiB of fresh pages over the run)",
+        "page faults: service {:.0} per MB (about {:.0} MiB of fresh pages over the run)",
         service_faults / (bytes as f64 / 1e6),
         service_faults * 4096.0 / (1 << 20) as f64
     );
