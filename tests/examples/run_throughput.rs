@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aad_ingest::generate::{Format, GenerateOptions};
 use aad_tests::broker::Broker;
 use aad_tests::service::{
-    capture_with, connection_string, Service, ServiceConfig, CONNECTION_STRING_ENV,
+    capture_with, connection_string, poll_every, Service, ServiceConfig, CONNECTION_STRING_ENV,
 };
 
 fn main() {
@@ -101,7 +101,8 @@ fn main() {
         &log,
     );
     // Polled every 20 ms (the harness's `wait_for` sleeps 300 ms, a tenth of a 300 MB run).
-    poll(
+    poll_every(
+        Duration::from_millis(20),
         "every event checkpointed",
         Duration::from_secs(1800),
         || {
@@ -218,18 +219,6 @@ fn main() {
         c.memory_mib,
         c.prefetch_mib
     );
-}
-
-/// Poll `check` every 20 ms until it returns `Some`, or panic after `timeout`.
-fn poll<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// User + system CPU seconds of this process (the broker's threads, or `convert` in-process).

@@ -353,7 +353,17 @@ pub fn keep_log(log: &Path) {
 }
 
 /// Poll `check` until it returns `Some`, or panic with `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(what: &str, timeout: Duration, check: impl FnMut() -> Option<T>) -> T {
+    poll_every(Duration::from_millis(300), what, timeout, check)
+}
+
+/// [`wait_for`], polling every `interval` (a benchmark's end wants finer than 300 ms).
+pub fn poll_every<T>(
+    interval: Duration,
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = check() {
@@ -363,7 +373,7 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
             start.elapsed() < timeout,
             "timed out after {timeout:?} waiting for {what}"
         );
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(interval);
     }
 }
 

@@ -90,14 +90,14 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
                 tokio::select! {
                     why = &mut check, if checking => {
                         checking = false;
-                        if why.is_none() {
-                            tracing::info!(owner_id = %owner_id_watched, "no other process runs under this owner id");
-                        }
-                        if let Some(why) = why {
-                            tracing::error!("{why}");
-                            *found.lock().expect("another") = Some(why);
-                            let _ = stop_all.send(true);
-                            return;
+                        match why {
+                            None => tracing::info!(owner_id = %owner_id_watched, "no other process runs under this owner id"),
+                            Some(why) => {
+                                tracing::error!("{why}");
+                                *found.lock().expect("another") = Some(why);
+                                let _ = stop_all.send(true);
+                                return;
+                            }
                         }
                     }
                     _ = outer.wait_for(|s| *s) => {

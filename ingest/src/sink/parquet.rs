@@ -320,7 +320,7 @@ fn lock(file: &std::fs::File, try_only: bool) -> std::io::Result<bool> {
 
 /// When this process started (a clock tick early at most), or, where `/proc` does not tell,
 /// when it first asked.
-pub(crate) fn process_start() -> std::time::SystemTime {
+fn process_start() -> std::time::SystemTime {
     static START: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
     *START.get_or_init(|| proc_start_time().unwrap_or_else(std::time::SystemTime::now))
 }
@@ -392,7 +392,7 @@ fn remove_stale_staging_once(dir: &std::path::Path) {
 
 /// Remove the staging files (`<name>#<digits>`) of `dir` that no live writer holds (none has
 /// it locked) and that were last written before `before`. Returns how many went.
-pub(crate) fn remove_stale_staging(
+fn remove_stale_staging(
     dir: &std::path::Path,
     before: std::time::SystemTime,
 ) -> std::io::Result<usize> {

@@ -399,17 +399,17 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     aad_tests::files_where(dir, |_| true)
 }
 
-/// Secrets in every place the service reads them (an Event Hubs connection string, a SAS
-/// token, a storage account key, a client secret, the managed identity header), every error
-/// path forced (storage down, tokens refused, requests refused, storage unreachable for
-/// `status`, a malformed config with a secret on the bad line, a secret pasted as a variable
-/// name): no secret in stdout, stderr, the log, `/metrics`, `status` or any file written.
 /// Whether the run log shows storage refusing the service: a segment's commit failed, or the load
 /// balancer's listing of the checkpoint store did (which one comes first is a race).
 fn storage_failure_logged(log: &str) -> bool {
     log.contains("committing a segment failed") || log.contains("listing the checkpoint store")
 }
 
+/// Secrets in every place the service reads them (an Event Hubs connection string, a SAS
+/// token, a storage account key, a client secret, the managed identity header), every error
+/// path forced (storage down, tokens refused, requests refused, storage unreachable for
+/// `status`, a malformed config with a secret on the bad line, a secret pasted as a variable
+/// name): no secret in stdout, stderr, the log, `/metrics`, `status` or any file written.
 #[test]
 fn no_secret_reaches_any_output_on_any_error_path() {
     use aad_tests::loganalytics::IDENTITY_HEADER;
