@@ -302,6 +302,12 @@ pub struct ServiceConfig {
     /// ... or once the oldest waited this long, so a quiet hub still lands its rows.
     #[serde(default)]
     pub roll_secs: Option<f64>,
+    /// ... or once its partition delivered nothing for this long (unset: never). Once a hub is
+    /// drained its rows land and the checkpoint reaches the hub's end within this time instead
+    /// of `roll_secs` (a backfill or load test ends sooner; KEDA sees the lag at zero). The
+    /// price is smaller files when events arrive further apart than this.
+    #[serde(default)]
+    pub roll_idle_secs: Option<f64>,
     /// A partition whose receiver delivered nothing for this long while the hub holds later
     /// events is stalled; the connection is then opened again (see `service::watchdog`).
     #[serde(default = "default_stall_secs")]
@@ -331,6 +337,7 @@ impl Default for ServiceConfig {
             lag_poll_secs: default_lag_poll_secs(),
             roll_mib: None,
             roll_secs: None,
+            roll_idle_secs: None,
         }
     }
 }
@@ -537,6 +544,12 @@ impl RunConfig {
             bail!("service.roll_mib: must be between 1 and {DEFAULT_FILE_MIB}");
         }
         positive(self.roll_age().as_secs_f64(), "service.roll_secs")?;
+        if let Some(idle) = self.service.roll_idle_secs {
+            positive(idle, "service.roll_idle_secs")?;
+            if idle >= self.roll_age().as_secs_f64() {
+                bail!("service.roll_idle_secs: must be shorter than roll_secs ({}), which commits the segment first", self.roll_age().as_secs_f64());
+            }
+        }
         crate::route::check(self, purpose)?;
         positive(self.service.grace_secs, "service.grace_secs")?;
         positive(self.service.max_backoff_secs, "service.max_backoff_secs")?;
@@ -626,6 +639,10 @@ impl RunConfig {
         } else {
             0.0
         })
+    }
+    /// Silence that closes a segment, when set.
+    pub fn roll_idle(&self) -> Option<Duration> {
+        self.service.roll_idle_secs.map(Duration::from_secs_f64)
     }
     pub fn grace(&self) -> Duration {
         Duration::from_secs_f64(self.service.grace_secs)
@@ -867,6 +884,21 @@ out = "lake"
             e,
             "service.stall_secs: must be a positive number of seconds"
         );
+        let e = refused(&format!("{GOOD}\n[service]\nroll_idle_secs = -1\n"));
+        assert_eq!(
+            e,
+            "service.roll_idle_secs: must be a positive number of seconds"
+        );
+        let e = refused(&format!(
+            "{GOOD}\n[service]\nroll_secs = 5\nroll_idle_secs = 5\n"
+        ));
+        assert!(
+            e.starts_with("service.roll_idle_secs: must be shorter than roll_secs (5)"),
+            "{e}"
+        );
+        let c = RunConfig::parse(&format!("{GOOD}\n[service]\nroll_idle_secs = 0.5\n")).unwrap();
+        assert_eq!(c.roll_idle(), Some(std::time::Duration::from_millis(500)));
+        assert_eq!(RunConfig::parse(GOOD).unwrap().roll_idle(), None);
         let e = refused(&GOOD.replace(
             "auth = { method = \"managed_identity\" }",
             "auth = { method = \"connection_string\", env = \"AAD_TEST_SURELY_UNSET\" }",

@@ -77,9 +77,16 @@ fn main() {
         checkpoints.to_str().unwrap(),
         work.path().join("run-lake").to_str().unwrap(),
     );
-    // Segments by size, as under sustained load; the age bound only ends the last ones.
+    // Segments by size, as under sustained load; once the hub is drained each partition's last
+    // segment is committed after `roll_idle_secs` of silence (the age bound stays the default).
     c.roll_mib = 8;
-    c.roll_secs = 1.0;
+    c.roll_secs = 60.0;
+    c.roll_idle_secs = Some(
+        std::env::var("AAD_BENCH_ROLL_IDLE_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0.25),
+    );
     c.update_interval_secs = 2.0;
     c.ownership_expiry_secs = 10.0;
     if let Ok(p) = std::env::var("AAD_BENCH_PREFETCH_MIB") {
@@ -138,6 +145,13 @@ fn main() {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
+    let (_, metrics) =
+        aad_tests::http_get(&service.http_address(Duration::from_secs(10)), "/metrics");
+    let segments: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with(aad_ingest::ops::metrics::COMMITS))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
     let (code, _) = service.terminate(Duration::from_secs(60));
     // Kept with AAD_TEST_KEEP=<dir> (and AAD_TEST_LOG=aad_ingest=debug for every segment).
     aad_tests::service::keep_log(&log);
@@ -168,12 +182,19 @@ fn main() {
         report.records() as f64 / run_secs
     );
     println!("run / convert: {:.2}", convert_secs / run_secs);
-    // Each partition's last segment is committed `roll_secs` after its first event (nothing
+    // Each partition's last segment is committed `roll_idle_secs` after its last event (nothing
     // more arrives to fill it): a fixed wait at the end of every run, whatever its size.
+    let idle = c.roll_idle_secs.unwrap_or(c.roll_secs);
     println!(
-        "run / convert without the last segments' wait ({:.1} s of roll_secs): {:.2}",
-        c.roll_secs,
-        convert_secs / (run_secs - c.roll_secs).max(f64::EPSILON)
+        "run / convert without the last segments' wait ({idle:.2} s of roll_idle_secs): {:.2}",
+        convert_secs / (run_secs - idle).max(f64::EPSILON)
+    );
+    // A segment closes at the first batch past roll_mib, so by size they average a little
+    // more; far less means silences mid-run (or the memory budget) cut segments.
+    println!(
+        "segments: {segments:.0} committed, {:.1} MB each on average (roll_mib = {} MiB)",
+        bytes as f64 / 1e6 / segments,
+        c.roll_mib
     );
     let mb = bytes as f64 / 1e6;
     println!(

@@ -96,6 +96,8 @@ pub struct ServiceConfig {
     pub strategy: &'static str,
     pub roll_secs: f64,
     pub roll_mib: usize,
+    /// `service.roll_idle_secs`, when set.
+    pub roll_idle_secs: Option<f64>,
     pub update_interval_secs: f64,
     pub ownership_expiry_secs: f64,
     pub grace_secs: f64,
@@ -137,6 +139,7 @@ impl ServiceConfig {
             strategy: "greedy",
             roll_secs: 1.0,
             roll_mib: 1,
+            roll_idle_secs: None,
             update_interval_secs: 1.0,
             ownership_expiry_secs: 5.0,
             grace_secs: 20.0,
@@ -165,6 +168,10 @@ impl ServiceConfig {
             .as_ref()
             .map(|n| format!("namespace = \"{n}\"\n"))
             .unwrap_or_default();
+        let roll_idle = self
+            .roll_idle_secs
+            .map(|s| format!("roll_idle_secs = {s}\n"))
+            .unwrap_or_default();
         format!(
             r#"[source.eventhubs]
 {namespace}hub = "{hub}"
@@ -192,7 +199,7 @@ stall_secs = {stall}
 partition_poll_secs = {poll}
 listen = "{listen}"
 lag_poll_secs = {lag_poll}
-"#,
+{roll_idle}"#,
             hub = self.hub,
             endpoint = self.endpoint,
             auth = self.auth,

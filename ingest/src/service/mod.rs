@@ -133,6 +133,7 @@ pub async fn run(config: RunConfig, outer_stop: watch::Receiver<bool>) -> Result
         store: Arc::clone(&store),
         roll_bytes: config.roll_mib() << 20,
         roll_age: config.roll_age(),
+        roll_idle: config.roll_idle(),
         held: AtomicUsize::new(0),
         memory_budget: config.service.segments_budget(),
         max_backoff,

@@ -50,8 +50,10 @@ pub struct Shared {
     pub schema: SchemaOptions,
     /// A segment is committed at this many bytes of event bodies ...
     pub roll_bytes: usize,
-    /// ... or when its oldest event waited this long.
+    /// ... or when its oldest event waited this long ...
     pub roll_age: Duration,
+    /// ... or when the partition delivered nothing for this long (`service.roll_idle_secs`).
+    pub roll_idle: Option<Duration>,
     /// Memory held in segments across partitions (decoded rows, dead letters), and the bound
     /// on it: past it, a partition commits early.
     pub held: AtomicUsize,
@@ -371,6 +373,14 @@ pub async fn drain(
                 Some(Err(e)) => break p.release(format!("receive failed: {e}")),
                 None => break p.release("receiver closed".into()),
             },
+            // A new timer each time the loop waits, after the receiver in this biased order:
+            // it fires only when nothing arrived for the whole idle time, never because the
+            // last batch took long to decode.
+            _ = tokio::time::sleep(shared.roll_idle.unwrap_or_default()), if p.segment.is_some() && shared.roll_idle.is_some() => {
+                if !p.commit(&stopping).await? {
+                    break p.release("ownership lost".into());
+                }
+            }
         }
     };
     Ok(ended)
@@ -402,7 +412,6 @@ impl Pipeline<'_> {
         batch
     }
 
-    /// Decode and normalize received events into the segment.
     /// Decode and normalize received events (already [`Self::fresh`]) into the segment, until
     /// what the segments hold reaches the memory budget; returns the events not taken.
     async fn take(&mut self, mut batch: Vec<ReceivedEventData>) -> Result<Vec<ReceivedEventData>> {

@@ -13,7 +13,9 @@ use aad_tests::service::{
     capture, checkpoints_in, connection_string, keep_log, owners_in, wait_for, wait_for_eq,
     Capture, Service, ServiceConfig, TokenEndpoint, CONNECTION_STRING_ENV, SAS_KEY,
 };
-use aad_tests::{convert_into, delta_export, duckdb, files_where, parquet_files, Azurite};
+use aad_tests::{
+    convert_into, delta_export, duckdb, files_where, http_get, parquet_files, Azurite,
+};
 use azure_messaging_eventhubs::{EventDataBatchOptions, ProducerClient, SendEventOptions};
 use simd_json::prelude::*;
 
@@ -957,6 +959,50 @@ fn a_partition_added_while_running_is_taken_without_a_restart() {
     );
     assert_exactly_once(&lake, &cap.file, work.path());
     assert_matches_the_generator(&lake, &lake, &cap);
+}
+
+/// `service.roll_idle_secs`: once the hub is drained, each partition's segment is committed
+/// after the idle time, not at its ten-minute age bound or its 256 MiB size; and events
+/// waiting in the hub are never taken for silence, so each partition commits exactly one
+/// segment.
+#[test]
+fn a_drained_partition_commits_after_its_idle_time_in_one_segment() {
+    let work = tempfile::tempdir().unwrap();
+    let broker = Broker::start(NAMESPACE, &[("entra", 4)]);
+    let cap = capture(work.path(), 2000, 71, 20);
+    for (i, m) in cap.messages.iter().enumerate() {
+        broker.publish("entra", &(i % 4).to_string(), m.clone());
+    }
+    let (checkpoints, lake, mut config) = local_config(work.path(), &broker);
+    config.roll_secs = 600.0;
+    config.roll_mib = 256;
+    config.roll_idle_secs = Some(2.0);
+    let config = config.write(&work.path().join("run.toml"));
+    let log = work.path().join("run.log");
+    let service = Service::start(&config, &service_env(None), &log);
+    wait_for_local_checkpoints(
+        &broker,
+        4,
+        &checkpoints,
+        "every partition checkpointed while the service runs",
+        Duration::from_secs(120),
+    );
+    let address = service.http_address(Duration::from_secs(60));
+    let (_, metrics) = http_get(&address, "/metrics");
+    let commits: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with(aad_ingest::ops::metrics::COMMITS))
+        .collect();
+    assert_eq!(
+        commits,
+        [format!(
+            "{}{{destination=\"lake\"}} 4",
+            aad_ingest::ops::metrics::COMMITS
+        )],
+        "{metrics}"
+    );
+    assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
+    assert_exactly_once(&lake, &cap.file, work.path());
 }
 
 /// A processor restart (forced by a partition added to the hub) while segments' commits are
