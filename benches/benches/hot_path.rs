@@ -1,14 +1,14 @@
 //! Criterion benches of each hot-path stage over the same generated envelopes: decode (simd-json
 //! parse into the reused tape), decode + normalize into Arrow builders, and Parquet encode of the
-//! resulting batches (zstd level 1, as `convert` writes them). The records span one hour, so the
-//! encode bench writes one file per table, not the per-file overhead of many tiny partitions.
+//! resulting batches (with each table's writer properties, as `convert` writes them). The records
+//! span one hour, so the encode bench writes one file per table, not the per-file overhead of
+//! many tiny partitions.
 
 use aad_benches::corpus;
+use aad_ingest::sink::parquet::{file_properties, DEFAULT_ZSTD_LEVEL};
 use aad_schemas::{BatchSet, Decoder, MessageContext, Normalizer, SchemaOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 fn normalize_all(
     messages: &[Vec<u8>],
@@ -52,15 +52,15 @@ fn hot_path(c: &mut Criterion) {
     });
 
     let batches = normalize_all(&messages, &mut decoder, &mut normalizer).finish();
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
-        .build();
+    // Each table's properties as the lake writes it (dictionaries and chunk statistics only
+    // where they pay), at the default zstd level.
+    let props = file_properties(DEFAULT_ZSTD_LEVEL).unwrap().writer;
     group.bench_function("parquet_encode", |b| {
         b.iter(|| {
             let mut total = 0;
-            for (_, _, batch) in &batches {
-                let mut w =
-                    ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props.clone())).unwrap();
+            for (table, _, batch) in &batches {
+                let props = props[table].clone();
+                let mut w = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).unwrap();
                 w.write(batch).unwrap();
                 total += w.into_inner().unwrap().len();
             }

@@ -720,42 +720,62 @@ pub fn date_of_hour(hour: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// How each table's files are written: dictionaries and statistics only where they pay.
+pub struct FileProperties {
+    pub writer: FxHashMap<TableId, WriterProperties>,
+    /// Names of each table's JSON columns, whose dictionary each row group turns on when their
+    /// values repeat.
+    pub json_columns: FxHashMap<TableId, Vec<&'static str>>,
+}
+
+/// Every table's [`FileProperties`]. Public for the benches, which encode as the lake does.
+pub fn file_properties(zstd_level: i32) -> Result<FileProperties> {
+    let base = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(zstd_level)?))
+        .set_max_row_group_row_count(None)
+        .set_max_row_group_bytes(None)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")));
+    let mut json_columns = FxHashMap::default();
+    let props = Catalogue::get()
+        .tables
+        .iter()
+        .map(|t| {
+            // JSON columns are plain by default; each row group turns the dictionary on
+            // for those whose values repeat (see `repeats`). Nobody filters on their
+            // min/max, so they get no statistics.
+            let json: Vec<&str> = t
+                .columns
+                .iter()
+                .filter(|c| c.holds_json)
+                .map(|c| c.name)
+                .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD])
+                .collect();
+            // Identifier columns: nearly every value distinct, so a dictionary only
+            // costs time.
+            let identifiers = t.columns.iter().filter(|c| c.distinct_values);
+            let plain = json.iter().chain(identifiers.map(|c| &c.name));
+            let props = plain.fold(base.clone(), |b, name| {
+                let path = ColumnPath::from(*name);
+                b.set_column_dictionary_enabled(path.clone(), false)
+                    .set_column_statistics_enabled(path, EnabledStatistics::None)
+            });
+            json_columns.insert(t.id, json);
+            (t.id, props.build())
+        })
+        .collect();
+    Ok(FileProperties {
+        writer: props,
+        json_columns,
+    })
+}
+
 impl LakeWriter {
     pub fn new(location: Location, rt: Handle, options: LakeOptions) -> Result<Self> {
-        let base = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level)?))
-            .set_max_row_group_row_count(None)
-            .set_max_row_group_bytes(None)
-            .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_created_by(format!("aad-ingest {}", env!("CARGO_PKG_VERSION")));
-        let mut json_columns = FxHashMap::default();
-        let props = Catalogue::get()
-            .tables
-            .iter()
-            .map(|t| {
-                // JSON columns are plain by default; each row group turns the dictionary on
-                // for those whose values repeat (see `repeats`). Nobody filters on their
-                // min/max, so they get no statistics.
-                let json: Vec<&str> = t
-                    .columns
-                    .iter()
-                    .filter(|c| c.holds_json)
-                    .map(|c| c.name)
-                    .chain([extra::ADDITIONAL_FIELDS, extra::RAW_RECORD])
-                    .collect();
-                // Identifier columns: nearly every value distinct, so a dictionary only
-                // costs time.
-                let identifiers = t.columns.iter().filter(|c| c.distinct_values);
-                let plain = json.iter().chain(identifiers.map(|c| &c.name));
-                let props = plain.fold(base.clone(), |b, name| {
-                    let path = ColumnPath::from(*name);
-                    b.set_column_dictionary_enabled(path.clone(), false)
-                        .set_column_statistics_enabled(path, EnabledStatistics::None)
-                });
-                json_columns.insert(t.id, json);
-                (t.id, props.build())
-            })
-            .collect();
+        let FileProperties {
+            writer: props,
+            json_columns,
+        } = file_properties(options.zstd_level)?;
         Ok(LakeWriter {
             location,
             rt,
@@ -1189,12 +1209,93 @@ mod zstd_reuse {
 
 /// The vendored parquet (see the workspace `Cargo.toml`) makes a zstd context only when first
 /// used and compresses a page into a buffer the codec sizes: a file it writes must read back the
-/// same, through the decompressor it now makes lazily.
+/// same, through the decompressor it now makes lazily. A string column's chunk statistics are
+/// taken from its dictionary while it has one: they must be the chunk's exact min and max.
 #[cfg(test)]
 mod vendored_parquet {
     use super::*;
     use arrow_schema::{DataType, Field, Schema};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::basic::{Encoding, PageType};
+    use parquet::file::statistics::Statistics;
+
+    /// Row groups of 10,000 rows over many small pages: the first two use only a dictionary of
+    /// 500 values (each page reusing entries earlier pages added, the smallest one only in the
+    /// first rows), the next two fall back to plain once distinct long values fill the
+    /// dictionary. Every row group's min and max are those of its rows, as with page statistics
+    /// (upstream's per-row path).
+    #[test]
+    fn string_chunk_statistics_are_the_chunks_min_and_max() {
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+        let value = |i: u64| -> Option<String> {
+            match i {
+                _ if i % 13 == 5 => None,
+                0 => Some("aaa-only-here".into()),
+                _ if i < 25_000 || i.is_multiple_of(3) => Some(format!("user{:03}", (i * 7) % 500)),
+                _ => Some(format!("z{i:06}-{}", "p".repeat((i % 50) as usize))),
+            }
+        };
+        let rows: Vec<Option<String>> = (0..40_000).map(value).collect();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(rows.clone()))],
+        )
+        .unwrap();
+        let written = |level: EnabledStatistics| {
+            let props = WriterProperties::builder()
+                .set_statistics_enabled(level)
+                .set_max_row_group_row_count(Some(10_000))
+                .set_data_page_row_count_limit(700)
+                .set_write_batch_size(256)
+                .set_dictionary_page_size_limit(16 << 10)
+                .build();
+            let mut file = Vec::new();
+            let mut writer = ArrowWriter::try_new(&mut file, schema.clone(), Some(props)).unwrap();
+            writer.write(&batch).unwrap();
+            writer
+                .close()
+                .unwrap()
+                .row_groups()
+                .iter()
+                .map(|rg| {
+                    let c = rg.column(0);
+                    let Some(Statistics::ByteArray(st)) = c.statistics() else {
+                        panic!("no string statistics")
+                    };
+                    let text = |b: Option<&parquet::data_type::ByteArray>| {
+                        String::from_utf8(b.unwrap().data().to_vec()).unwrap()
+                    };
+                    let plain = c.page_encoding_stats().unwrap().iter().any(|p| {
+                        p.page_type == PageType::DATA_PAGE && p.encoding == Encoding::PLAIN
+                    });
+                    (text(st.min_opt()), text(st.max_opt()), plain)
+                })
+                .collect::<Vec<_>>()
+        };
+        let expected: Vec<(String, String)> = rows
+            .chunks(10_000)
+            .map(|rg| {
+                let present = rg.iter().flatten();
+                (
+                    present.clone().min().unwrap().clone(),
+                    present.max().unwrap().clone(),
+                )
+            })
+            .collect();
+        let chunk = written(EnabledStatistics::Chunk);
+        let from_rows: Vec<(String, String)> = chunk
+            .iter()
+            .map(|(a, b, _)| (a.clone(), b.clone()))
+            .collect();
+        assert_eq!(from_rows, expected);
+        assert_eq!(
+            chunk.iter().map(|c| c.2).collect::<Vec<_>>(),
+            [false, false, true, true],
+            "which row groups fell back from the dictionary"
+        );
+        assert_eq!(expected[0].0, "aaa-only-here");
+        assert_eq!(chunk, written(EnabledStatistics::Page));
+    }
 
     #[test]
     fn a_zstd_file_reads_back_as_written() {
