@@ -25,6 +25,7 @@ pub const UNCOERCED_VALUES: &str = "aad_ingest_uncoerced_values_total";
 pub const DESTINATION_REQUESTS: &str = "aad_ingest_destination_requests_total";
 pub const DESTINATION_RETRIES: &str = "aad_ingest_destination_retries_total";
 pub const DESTINATION_REQUEST_SECONDS: &str = "aad_ingest_destination_request_duration_seconds";
+pub const SEGMENTS_CLOSED: &str = "aad_ingest_segments_closed_total";
 pub const COMMITS: &str = "aad_ingest_commits_total";
 pub const COMMIT_SECONDS: &str = "aad_ingest_commit_duration_seconds";
 pub const COMMIT_ROWS: &str = "aad_ingest_commit_rows";
@@ -62,6 +63,7 @@ pub const ALL: &[(&str, &str)] = &[
     (DESTINATION_REQUESTS, "Requests to a destination's service, by HTTP status (or `error` when no answer came)."),
     (DESTINATION_RETRIES, "Requests to a destination retried."),
     (DESTINATION_REQUEST_SECONDS, "Latency of requests to a destination's service."),
+    (SEGMENTS_CLOSED, "Segments closed for their commit, by why: size (roll_mib reached), age (roll_secs), idle (roll_idle_secs of silence), memory (the memory budget asked), stop (the service stopping)."),
     (COMMITS, "Segments a destination acknowledged."),
     (COMMIT_SECONDS, "Time from a segment's commit start to its acknowledgement, per destination."),
     (COMMIT_ROWS, "Rows per acknowledged segment, per destination."),
@@ -142,6 +144,42 @@ impl DeadLetterKind {
     }
 }
 
+/// Why a partition's segment was closed for its commit: the `reason` label's fixed set of
+/// [`SEGMENTS_CLOSED`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// `service.roll_mib` of events gathered.
+    Size,
+    /// Its oldest event waited `service.roll_secs`.
+    Age,
+    /// The partition delivered nothing for `service.roll_idle_secs`.
+    Idle,
+    /// The segments together, or this one alone, reached the memory budget's bound.
+    Memory,
+    /// The service is stopping.
+    Stop,
+}
+
+impl Close {
+    pub const ALL: [Close; 5] = [
+        Close::Size,
+        Close::Age,
+        Close::Idle,
+        Close::Memory,
+        Close::Stop,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Close::Size => "size",
+            Close::Age => "age",
+            Close::Idle => "idle",
+            Close::Memory => "memory",
+            Close::Stop => "stop",
+        }
+    }
+}
+
 /// Seconds buckets for request and commit latencies: 5 ms to 2 min.
 const SECONDS_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
@@ -203,6 +241,9 @@ pub fn install() -> &'static PrometheusHandle {
         }
         for kind in DeadLetterKind::ALL {
             counter!(DEAD_LETTERS, "reason" => kind.label()).absolute(0);
+        }
+        for why in Close::ALL {
+            counter!(SEGMENTS_CLOSED, "reason" => why.label()).absolute(0);
         }
         handle
     })

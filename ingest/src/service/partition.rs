@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, watch};
 use crate::checkpoint::{Fence, Fenced, PartitionStore};
 use crate::destination::plan::Plan;
 use crate::destination::{Committed, SegmentReport, SourcePartition, TableBatch};
-use crate::ops::metrics::{self as m, DeadLetterKind, Delivered, Intake};
+use crate::ops::metrics::{self as m, Close, DeadLetterKind, Delivered, Intake};
 use crate::sink::deadletter::{self, DeadLetter};
 use crate::store::stable_hash;
 
@@ -333,11 +333,11 @@ pub async fn drain(
         tokio::select! {
             biased;
             _ = stop.changed() => {
-                p.commit(&stopping).await?;
+                p.commit(&stopping, Close::Stop).await?;
                 break Ended::Stopped;
             }
             _ = tokio::time::sleep_until(deadline.into()), if p.segment.is_some() => {
-                if !p.commit(&stopping).await? {
+                if !p.commit(&stopping, Close::Age).await? {
                     break p.release("ownership lost".into());
                 }
             }
@@ -358,9 +358,11 @@ pub async fn drain(
                     let mut lost = false;
                     while !rest.is_empty() {
                         rest = p.take(rest).await?;
-                        if p.should_commit() && !p.commit(&stopping).await? {
-                            lost = true;
-                            break;
+                        if let Some(why) = p.roll_reason() {
+                            if !p.commit(&stopping, why).await? {
+                                lost = true;
+                                break;
+                            }
                         }
                     }
                     if lost {
@@ -377,7 +379,7 @@ pub async fn drain(
             // it fires only when nothing arrived for the whole idle time, never because the
             // last batch took long to decode.
             _ = tokio::time::sleep(shared.roll_idle.unwrap_or_default()), if p.segment.is_some() && shared.roll_idle.is_some() => {
-                if !p.commit(&stopping).await? {
+                if !p.commit(&stopping, Close::Idle).await? {
                     break p.release("ownership lost".into());
                 }
             }
@@ -530,14 +532,20 @@ impl Pipeline<'_> {
         Ok(rest)
     }
 
-    /// At `roll_mib` of events, or when the segments together hold the memory budget, or
-    /// this one half of it (encoding it takes about as much again).
-    fn should_commit(&self) -> bool {
-        self.segment.as_ref().is_some_and(|s| {
-            s.bytes >= self.shared.roll_bytes
-                || s.held >= self.shared.memory_budget / 2
-                || self.shared.held.load(Ordering::Relaxed) >= self.shared.memory_budget
-        })
+    /// Why the segment is to be committed now, if it is: at `roll_mib` of events, or when the
+    /// segments together hold the memory budget, or this one half of it (encoding it takes
+    /// about as much again).
+    fn roll_reason(&self) -> Option<Close> {
+        let s = self.segment.as_ref()?;
+        if s.bytes >= self.shared.roll_bytes {
+            Some(Close::Size)
+        } else if s.held >= self.shared.memory_budget / 2
+            || self.shared.held.load(Ordering::Relaxed) >= self.shared.memory_budget
+        {
+            Some(Close::Memory)
+        } else {
+            None
+        }
     }
 
     /// Give up the segment without committing it: whoever owns the partition next reads it
@@ -587,10 +595,11 @@ impl Pipeline<'_> {
     /// while a destination or storage fails. Receiving waits meanwhile, which is how a slow
     /// destination slows the source. `false` when the partition turned out to belong to
     /// another replica.
-    async fn commit(&mut self, stop: &watch::Receiver<bool>) -> Result<bool> {
+    async fn commit(&mut self, stop: &watch::Receiver<bool>, why: Close) -> Result<bool> {
         let Some(mut segment) = self.segment.take() else {
             return Ok(true);
         };
+        metrics::counter!(m::SEGMENTS_CLOSED, "reason" => why.label()).increment(1);
         let shared = self.shared;
         // The segment's rows stay in memory until the commit ends: counted until then.
         let _held = Held(&shared.held, segment.held);
@@ -668,7 +677,7 @@ impl Pipeline<'_> {
                             .unwrap_or_else(|e| e.into_inner())
                             .insert(self.partition.clone(), t);
                     }
-                    tracing::debug!(partition = %self.partition, first = segment.first, last = segment.last, rows = segment.rows, "segment committed");
+                    tracing::debug!(partition = %self.partition, first = segment.first, last = segment.last, rows = segment.rows, reason = why.label(), "segment committed");
                     return Ok(true);
                 }
                 Err(CommitError::Lost) => {

@@ -989,16 +989,29 @@ fn a_drained_partition_commits_after_its_idle_time_in_one_segment() {
     );
     let address = service.http_address(Duration::from_secs(60));
     let (_, metrics) = http_get(&address, "/metrics");
-    let commits: Vec<&str> = metrics
-        .lines()
-        .filter(|l| l.starts_with(aad_ingest::ops::metrics::COMMITS))
+    // Each partition's segment was committed once, and by its idle time.
+    let series = |name: &str| -> BTreeMap<String, String> {
+        metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix(name)?.split_once(' '))
+            .map(|(labels, value)| (labels.to_string(), value.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        series(aad_ingest::ops::metrics::COMMITS),
+        BTreeMap::from([("{destination=\"lake\"}".to_string(), "4".to_string())]),
+        "{metrics}"
+    );
+    let closed: BTreeMap<String, String> = ["size", "age", "idle", "memory", "stop"]
+        .into_iter()
+        .map(|why| {
+            let n = if why == "idle" { "4" } else { "0" };
+            (format!("{{reason=\"{why}\"}}"), n.to_string())
+        })
         .collect();
     assert_eq!(
-        commits,
-        [format!(
-            "{}{{destination=\"lake\"}} 4",
-            aad_ingest::ops::metrics::COMMITS
-        )],
+        series(aad_ingest::ops::metrics::SEGMENTS_CLOSED),
+        closed,
         "{metrics}"
     );
     assert_eq!(service.terminate(Duration::from_secs(30)).0, Some(0));
