@@ -147,11 +147,17 @@ fn main() {
         .unwrap();
     let (_, metrics) =
         aad_tests::http_get(&service.http_address(Duration::from_secs(10)), "/metrics");
-    let segments: f64 = metrics
+    // (reason, segments closed for it), from `aad_ingest_segments_closed_total{reason="…"}`.
+    let closed: Vec<(String, f64)> = metrics
         .lines()
-        .filter(|l| l.starts_with(aad_ingest::ops::metrics::COMMITS))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+        .filter_map(|l| l.strip_prefix(aad_ingest::ops::metrics::SEGMENTS_CLOSED))
+        .filter_map(|l| {
+            let (labels, n) = l.split_once(' ')?;
+            let reason = labels.split('"').nth(1)?.to_string();
+            Some((reason, n.parse().ok()?))
+        })
+        .collect();
+    let segments: f64 = closed.iter().map(|(_, n)| n).sum();
     let (code, _) = service.terminate(Duration::from_secs(60));
     // Kept with AAD_TEST_KEEP=<dir> (and AAD_TEST_LOG=aad_ingest=debug for every segment).
     aad_tests::service::keep_log(&log);
@@ -190,9 +196,15 @@ fn main() {
         convert_secs / (run_secs - idle).max(f64::EPSILON)
     );
     // A segment closes at the first batch past roll_mib, so by size they average a little
-    // more; far less means silences mid-run (or the memory budget) cut segments.
+    // more; the reasons say what cut the others.
+    let reasons: Vec<String> = closed
+        .iter()
+        .filter(|(_, n)| *n > 0.0)
+        .map(|(why, n)| format!("{why} {n:.0}"))
+        .collect();
     println!(
-        "segments: {segments:.0} committed, {:.1} MB each on average (roll_mib = {} MiB)",
+        "segments: {segments:.0} committed ({}), {:.1} MB each on average (roll_mib = {} MiB)",
+        reasons.join(", "),
         bytes as f64 / 1e6 / segments,
         c.roll_mib
     );
