@@ -530,7 +530,7 @@ impl Normalizer {
                     None => {
                         if matches!(tape[v], Node::Static(StaticNode::Null)) {
                             self.fields[fi].consumed = true;
-                        } else if let (Some(t), Some(_)) = (time, time_at.filter(|&at| at == v)) {
+                        } else if let Some(t) = time.filter(|_| time_at == Some(v)) {
                             push_time(target, t, opts);
                             self.fields[fi].consumed = true;
                             winner = Some(v);

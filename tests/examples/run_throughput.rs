@@ -147,17 +147,9 @@ fn main() {
         .unwrap();
     let (_, metrics) =
         aad_tests::http_get(&service.http_address(Duration::from_secs(10)), "/metrics");
-    // (reason, segments closed for it), from `aad_ingest_segments_closed_total{reason="…"}`.
-    let closed: Vec<(String, f64)> = metrics
-        .lines()
-        .filter_map(|l| l.strip_prefix(aad_ingest::ops::metrics::SEGMENTS_CLOSED))
-        .filter_map(|l| {
-            let (labels, n) = l.split_once(' ')?;
-            let reason = labels.split('"').nth(1)?.to_string();
-            Some((reason, n.parse().ok()?))
-        })
-        .collect();
-    let segments: f64 = closed.iter().map(|(_, n)| n).sum();
+    // `{reason="…"}` → segments closed for it.
+    let closed = aad_tests::prometheus::series(&metrics, aad_ingest::ops::metrics::SEGMENTS_CLOSED);
+    let segments: f64 = closed.values().sum();
     let (code, _) = service.terminate(Duration::from_secs(60));
     // Kept with AAD_TEST_KEEP=<dir> (and AAD_TEST_LOG=aad_ingest=debug for every segment).
     aad_tests::service::keep_log(&log);
@@ -199,8 +191,8 @@ fn main() {
     // more; the reasons say what cut the others.
     let reasons: Vec<String> = closed
         .iter()
-        .filter(|(_, n)| *n > 0.0)
-        .map(|(why, n)| format!("{why} {n:.0}"))
+        .filter(|(_, n)| **n > 0.0)
+        .map(|(why, n)| format!("{} {n:.0}", why.split('"').nth(1).unwrap_or(why)))
         .collect();
     println!(
         "segments: {segments:.0} committed ({}), {:.1} MB each on average (roll_mib = {} MiB)",

@@ -154,3 +154,17 @@ pub fn promtool_check_metrics(exposition: &str, work: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The samples of one metric family in an exposition (the service's `/metrics` text): its label
+/// set as written (`{reason="idle"}`, or empty) → value.
+pub fn series(exposition: &str, name: &str) -> std::collections::BTreeMap<String, f64> {
+    exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix(name))
+        .filter(|rest| rest.starts_with(['{', ' ']))
+        .filter_map(|rest| {
+            let (labels, value) = rest.rsplit_once(' ')?;
+            Some((labels.trim().to_string(), value.parse().ok()?))
+        })
+        .collect()
+}

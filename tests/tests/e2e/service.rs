@@ -990,23 +990,17 @@ fn a_drained_partition_commits_after_its_idle_time_in_one_segment() {
     let address = service.http_address(Duration::from_secs(60));
     let (_, metrics) = http_get(&address, "/metrics");
     // Each partition's segment was committed once, and by its idle time.
-    let series = |name: &str| -> BTreeMap<String, String> {
-        metrics
-            .lines()
-            .filter_map(|l| l.strip_prefix(name)?.split_once(' '))
-            .map(|(labels, value)| (labels.to_string(), value.to_string()))
-            .collect()
-    };
+    let series = |name| aad_tests::prometheus::series(&metrics, name);
     assert_eq!(
         series(aad_ingest::ops::metrics::COMMITS),
-        BTreeMap::from([("{destination=\"lake\"}".to_string(), "4".to_string())]),
+        BTreeMap::from([("{destination=\"lake\"}".to_string(), 4.0)]),
         "{metrics}"
     );
-    let closed: BTreeMap<String, String> = ["size", "age", "idle", "memory", "stop"]
+    let closed: BTreeMap<String, f64> = ["size", "age", "idle", "memory", "stop"]
         .into_iter()
         .map(|why| {
-            let n = if why == "idle" { "4" } else { "0" };
-            (format!("{{reason=\"{why}\"}}"), n.to_string())
+            let n = if why == "idle" { 4.0 } else { 0.0 };
+            (format!("{{reason=\"{why}\"}}"), n)
         })
         .collect();
     assert_eq!(
