@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use aad_schemas::{BatchSet, Decoder, MessageContext, NormalizeStats, Normalizer, SchemaOptions};
 use anyhow::{Context, Result};
+use azure_core_amqp::message::AmqpMessageBody;
 use azure_messaging_eventhubs::models::{Checkpoint, ReceivedEventData};
 use azure_messaging_eventhubs::processor::PartitionClient;
 use azure_messaging_eventhubs::EventHubsError;
@@ -207,6 +208,17 @@ thread_local! {
 
 /// What the receiver hands to a pipeline.
 pub type Received = std::result::Result<ReceivedEventData, EventHubsError>;
+
+/// An event's body, read in place from its AMQP message: one `data` section, as the client's
+/// `event_data().body()` defines it. That accessor builds (and keeps, beside the message) an
+/// `EventData` holding a copy of the body: a second copy of every byte received, 8 % of the
+/// service's CPU samples with large events, and twice the memory while a batch is held.
+fn event_body(event: &ReceivedEventData) -> Option<&[u8]> {
+    match &event.raw_amqp_message().body {
+        AmqpMessageBody::Binary(sections) if sections.len() == 1 => Some(&sections[0]),
+        _ => None,
+    }
+}
 
 /// Move a partition's events from the client's stream (which is not `Send`, so it lives on the
 /// service's local task set) to its pipeline, which runs on the worker threads. Ends when the
@@ -480,7 +492,7 @@ impl Pipeline<'_> {
                         sequence: seq,
                         enqueued,
                     };
-                    let body = event.event_data().body();
+                    let body = event_body(event);
                     let o = deadletter::decode_message(
                         decoder,
                         normalizer,
@@ -916,5 +928,43 @@ enum CommitError {
 impl From<anyhow::Error> for CommitError {
     fn from(e: anyhow::Error) -> Self {
         CommitError::Failed(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_core_amqp::{AmqpMessage, AmqpValue};
+
+    fn received(body: AmqpMessageBody) -> ReceivedEventData {
+        AmqpMessage::builder().with_body(body).build().into()
+    }
+
+    /// `event_body` reads what the client's `event_data().body()` would, without its copy.
+    #[test]
+    fn an_events_body_is_its_only_data_section_as_the_client_defines_it() {
+        let cases = [
+            (
+                AmqpMessageBody::Binary(vec![b"{\"records\":[]}".to_vec()]),
+                Some(&b"{\"records\":[]}"[..]),
+            ),
+            (AmqpMessageBody::Binary(vec![Vec::new()]), Some(&b""[..])),
+            // Two data sections, a value or no body: the client gives no body, so neither do we
+            // (the event becomes a dead letter, "event has no data body").
+            (
+                AmqpMessageBody::Binary(vec![b"a".to_vec(), b"b".to_vec()]),
+                None,
+            ),
+            (
+                AmqpMessageBody::Value(AmqpValue::String("text".into())),
+                None,
+            ),
+            (AmqpMessageBody::Empty, None),
+        ];
+        for (body, want) in cases {
+            let event = received(body.clone());
+            assert_eq!(event_body(&event), want, "{body:?}");
+            assert_eq!(event_body(&event), event.event_data().body(), "{body:?}");
+        }
     }
 }
