@@ -79,19 +79,13 @@ fn main() {
     );
     // Segments by size, as under sustained load; once the hub is drained each partition's last
     // segment is committed after `roll_idle_secs` of silence (the age bound stays the default).
-    c.roll_mib = 8;
+    // (`AAD_BENCH_ROLL_MIB`, `AAD_BENCH_ROLL_IDLE_SECS` and `AAD_BENCH_PREFETCH_MIB` change them.)
+    c.roll_mib = env_or("AAD_BENCH_ROLL_MIB", 8);
     c.roll_secs = 60.0;
-    c.roll_idle_secs = Some(
-        std::env::var("AAD_BENCH_ROLL_IDLE_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0.25),
-    );
+    c.roll_idle_secs = Some(env_or("AAD_BENCH_ROLL_IDLE_SECS", 0.25));
     c.update_interval_secs = 2.0;
     c.ownership_expiry_secs = 10.0;
-    if let Ok(p) = std::env::var("AAD_BENCH_PREFETCH_MIB") {
-        c.prefetch_mib = p.parse().unwrap();
-    }
+    c.prefetch_mib = env_or("AAD_BENCH_PREFETCH_MIB", c.prefetch_mib);
     let config = c.write(&work.path().join("run.toml"));
     let log = work.path().join("run.log");
     let done_dir = checkpoints.join(format!("{ns}/entra/$default/checkpoint"));
@@ -266,4 +260,15 @@ fn stat_field(pid: u32, n: usize) -> f64 {
     // The command name (field 2) may hold spaces: field 3 starts after its closing parenthesis.
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
     fields[n - 3].parse().unwrap()
+}
+
+/// A setting from the environment, or its default when unset; a value that does not parse stops
+/// the run rather than measuring something else.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v}: not a valid value")),
+        Err(_) => default,
+    }
 }
