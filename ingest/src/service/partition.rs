@@ -211,8 +211,8 @@ pub type Received = std::result::Result<ReceivedEventData, EventHubsError>;
 
 /// An event's body, read in place from its AMQP message: one `data` section, as the client's
 /// `event_data().body()` defines it. That accessor builds (and keeps, beside the message) an
-/// `EventData` holding a copy of the body: a second copy of every byte received, 8 % of the
-/// service's CPU samples with large events, and twice the memory while a batch is held.
+/// `EventData` holding a copy of the body: one more copy of every byte received, and each
+/// waiting event holding its body twice.
 fn event_body(event: &ReceivedEventData) -> Option<&[u8]> {
     match &event.raw_amqp_message().body {
         AmqpMessageBody::Binary(sections) if sections.len() == 1 => Some(&sections[0]),
