@@ -990,17 +990,18 @@ fn a_drained_partition_commits_after_its_idle_time_in_one_segment() {
     let address = service.http_address(Duration::from_secs(60));
     let (_, metrics) = http_get(&address, "/metrics");
     // Each partition's segment was committed once, and by its idle time.
+    use aad_ingest::ops::metrics::Close;
     let series = |name| aad_tests::prometheus::series(&metrics, name);
     assert_eq!(
         series(aad_ingest::ops::metrics::COMMITS),
         BTreeMap::from([("{destination=\"lake\"}".to_string(), 4.0)]),
         "{metrics}"
     );
-    let closed: BTreeMap<String, f64> = ["size", "age", "idle", "memory", "stop"]
+    let closed: BTreeMap<String, f64> = Close::ALL
         .into_iter()
         .map(|why| {
-            let n = if why == "idle" { 4.0 } else { 0.0 };
-            (format!("{{reason=\"{why}\"}}"), n)
+            let n = if why == Close::Idle { 4.0 } else { 0.0 };
+            (format!("{{reason=\"{}\"}}", why.label()), n)
         })
         .collect();
     assert_eq!(
