@@ -652,8 +652,9 @@ class Handler(BaseHTTPRequestHandler):
     def handle_other(self, url, raw_len=0):
         """Anything else outside /_control/ and /msi/token: 404, counted as a request."""
         err = ApiError(404, "NotFound", f"No route for {self.command} {url.path}.")
-        self.send_error_json(err)
+        # Recorded before the answer leaves, as every other refusal is (see handle_ingest).
         self.server.state.record(self.new_record(None, None, raw_len, err.status, err.code))
+        self.send_error_json(err)
 
     # ---- token endpoint ------------------------------------------------------------------
 
