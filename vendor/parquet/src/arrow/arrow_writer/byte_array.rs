@@ -177,7 +177,7 @@ impl FallbackEncoder {
     }
 
     /// Encode `values` to the in-progress page
-    fn encode<T>(&mut self, values: T, indices: impl ExactSizeIterator<Item = usize>)
+    fn encode<T>(&mut self, values: T, indices: impl ExactSizeIterator<Item = usize> + Clone)
     where
         T: ArrayAccessor + Copy,
         T::Item: AsRef<[u8]>,
@@ -185,6 +185,14 @@ impl FallbackEncoder {
         self.num_values += indices.len();
         match &mut self.encoder {
             FallbackEncoderImpl::Plain { buffer } => {
+                // aad-ingest patch: room for the whole mini-batch at once. Upstream grew the page
+                // value by value, doubling, so `realloc` copied every page's bytes about once
+                // more (in the service, 0.8 bytes copied per byte of input).
+                let needed: usize = indices
+                    .clone()
+                    .map(|idx| 4 + values.value(idx).as_ref().len())
+                    .sum();
+                buffer.reserve(needed);
                 for idx in indices {
                     let value = values.value(idx);
                     let value = value.as_ref();
@@ -256,7 +264,14 @@ impl FallbackEncoder {
         max_value: Option<ByteArray>,
     ) -> Result<DataPageValues<ByteArray>> {
         let (buf, encoding) = match &mut self.encoder {
-            FallbackEncoderImpl::Plain { buffer } => (std::mem::take(buffer), Encoding::PLAIN),
+            // aad-ingest patch: the next page starts with this one's room (see `encode`).
+            FallbackEncoderImpl::Plain { buffer } => {
+                let room = buffer.capacity();
+                (
+                    std::mem::replace(buffer, Vec::with_capacity(room)),
+                    Encoding::PLAIN,
+                )
+            }
             FallbackEncoderImpl::DeltaLength { buffer, lengths } => {
                 let lengths = lengths.flush_buffer()?;
 
