@@ -18,7 +18,7 @@
 use crate::basic::Encoding;
 use crate::bloom_filter::Sbbf;
 use crate::column::writer::encoder::{
-    ColumnValueEncoder, DataPageValues, DictionaryPage, create_bloom_filter,
+    ColumnValueEncoder, DataPageValues, DictionaryPage, LEVELS_HEADROOM, create_bloom_filter,
 };
 use crate::column::writer::{compare_greater_byte_array_decimals, is_decimal_descr};
 use crate::data_type::{AsBytes, ByteArray, Int32Type};
@@ -150,7 +150,9 @@ impl FallbackEncoder {
             });
 
         let encoder = match encoding {
-            Encoding::PLAIN => FallbackEncoderImpl::Plain { buffer: vec![] },
+            Encoding::PLAIN => FallbackEncoderImpl::Plain {
+                buffer: vec![0; LEVELS_HEADROOM],
+            },
             Encoding::DELTA_LENGTH_BYTE_ARRAY => FallbackEncoderImpl::DeltaLength {
                 buffer: vec![],
                 lengths: Box::new(DeltaBitPackEncoder::new()),
@@ -241,7 +243,7 @@ impl FallbackEncoder {
     /// <already_written_encoded_byte_size> + <estimated_encoded_size_of_unflushed_bytes>
     fn estimated_data_page_size(&self) -> usize {
         match &self.encoder {
-            FallbackEncoderImpl::Plain { buffer, .. } => buffer.len(),
+            FallbackEncoderImpl::Plain { buffer, .. } => buffer.len() - LEVELS_HEADROOM,
             FallbackEncoderImpl::DeltaLength { buffer, lengths } => {
                 buffer.len() + lengths.estimated_data_encoded_size()
             }
@@ -263,13 +265,16 @@ impl FallbackEncoder {
         min_value: Option<ByteArray>,
         max_value: Option<ByteArray>,
     ) -> Result<DataPageValues<ByteArray>> {
-        let (buf, encoding) = match &mut self.encoder {
-            // aad-ingest patch: the next page starts with this one's room (see `encode`).
+        let (buf, encoding, headroom) = match &mut self.encoder {
+            // aad-ingest patch: the next page starts with this one's room (see `encode`), and
+            // with room for its levels in front.
             FallbackEncoderImpl::Plain { buffer } => {
-                let room = buffer.capacity();
+                let mut next = Vec::with_capacity(buffer.capacity());
+                next.resize(LEVELS_HEADROOM, 0);
                 (
-                    std::mem::replace(buffer, Vec::with_capacity(room)),
+                    std::mem::replace(buffer, next),
                     Encoding::PLAIN,
+                    LEVELS_HEADROOM,
                 )
             }
             FallbackEncoderImpl::DeltaLength { buffer, lengths } => {
@@ -279,7 +284,7 @@ impl FallbackEncoder {
                 out.extend_from_slice(&lengths);
                 out.extend_from_slice(buffer);
                 buffer.clear();
-                (out, Encoding::DELTA_LENGTH_BYTE_ARRAY)
+                (out, Encoding::DELTA_LENGTH_BYTE_ARRAY, 0)
             }
             FallbackEncoderImpl::Delta {
                 buffer,
@@ -297,7 +302,7 @@ impl FallbackEncoder {
                 out.extend_from_slice(buffer);
                 buffer.clear();
                 last_value.clear();
-                (out, Encoding::DELTA_BYTE_ARRAY)
+                (out, Encoding::DELTA_BYTE_ARRAY, 0)
             }
         };
 
@@ -307,6 +312,7 @@ impl FallbackEncoder {
 
         Ok(DataPageValues {
             buf: buf.into(),
+            headroom,
             num_values: std::mem::take(&mut self.num_values),
             encoding,
             min_value,
@@ -427,6 +433,7 @@ impl DictEncoder {
 
         DataPageValues {
             buf: encoder.consume().into(),
+            headroom: 0,
             num_values,
             encoding: Encoding::RLE_DICTIONARY,
             min_value,

@@ -55,9 +55,17 @@ pub struct DictionaryPage {
     pub is_sorted: bool,
 }
 
+/// aad-ingest patch: bytes a plain byte-array page keeps free in front of its values, where the
+/// column writer puts the page's levels instead of copying the values in after them (see
+/// `GenericColumnWriter::add_data_page`). A page whose levels take more is copied as upstream.
+pub const LEVELS_HEADROOM: usize = 4096;
+
 /// The encoded values for a data page, with optional statistics
 pub struct DataPageValues<T> {
     pub buf: Bytes,
+    /// aad-ingest patch: bytes at the start of `buf` that are not values (room for the levels;
+    /// see [`LEVELS_HEADROOM`]).
+    pub headroom: usize,
     pub num_values: usize,
     pub encoding: Encoding,
     pub min_value: Option<T>,
@@ -440,6 +448,7 @@ impl<T: DataType> ColumnValueEncoder for ColumnValueEncoderImpl<T> {
 
         Ok(DataPageValues {
             buf,
+            headroom: 0,
             encoding,
             num_values: std::mem::take(&mut self.num_values),
             min_value: self.min_value.take(),

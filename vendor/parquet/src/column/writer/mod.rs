@@ -17,7 +17,7 @@
 
 //! Contains column writer API.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use half::f16;
 
 use crate::bloom_filter::Sbbf;
@@ -1539,33 +1539,51 @@ impl<'a, E: ColumnValueEncoder> GenericColumnWriter<'a, E> {
 
         let compressed_page = match self.props.writer_version() {
             WriterVersion::PARQUET_1_0 => {
-                let mut buffer = vec![];
+                let mut levels = vec![];
 
                 if max_rep_level > 0 {
                     self.rep_levels_encoder
-                        .flush_to(|data| buffer.extend_from_slice(data));
+                        .flush_to(|data| levels.extend_from_slice(data));
                 }
 
                 if max_def_level > 0 {
                     self.def_levels_encoder
-                        .flush_to(|data| buffer.extend_from_slice(data));
+                        .flush_to(|data| levels.extend_from_slice(data));
                 }
 
-                buffer.extend_from_slice(&values_data.buf);
-                let uncompressed_size = buffer.len();
+                // aad-ingest patch: the levels go into the room the encoder left in front of
+                // the values, which then need no copy. Upstream copied every page's values in
+                // after the levels.
+                let headroom = values_data.headroom;
+                let page: Bytes = if levels.len() <= headroom {
+                    let mut page = BytesMut::from(values_data.buf);
+                    let start = headroom - levels.len();
+                    page[start..headroom].copy_from_slice(&levels);
+                    page.advance(start);
+                    page.freeze()
+                } else {
+                    let mut buffer = levels;
+                    buffer.extend_from_slice(&values_data.buf[headroom..]);
+                    buffer.into()
+                };
+                let uncompressed_size = page.len();
 
-                if let Some(ref mut cmpr) = self.compressor {
-                    // aad-ingest patch: start empty and let the codec reserve what it needs.
-                    // Upstream reserved `uncompressed_size` here, which zstd then grew to its
-                    // bound: a realloc that copied a page's worth of never-written bytes.
-                    let mut compressed_buf = Vec::new();
-                    cmpr.compress(&buffer[..], &mut compressed_buf)?;
-                    compressed_buf.shrink_to_fit();
-                    buffer = compressed_buf;
-                }
+                let buffer = match self.compressor {
+                    Some(ref mut cmpr) => {
+                        // aad-ingest patch: start empty and let the codec reserve what it
+                        // needs. Upstream reserved `uncompressed_size` here, which zstd then
+                        // grew to its bound: a realloc that copied a page's worth of
+                        // never-written bytes.
+                        let mut compressed_buf = Vec::new();
+                        cmpr.compress(&page[..], &mut compressed_buf)?;
+                        compressed_buf.shrink_to_fit();
+                        compressed_buf.into()
+                    }
+                    None => page,
+                };
 
                 let data_page = Page::DataPage {
-                    buf: buffer.into(),
+                    buf: buffer,
                     num_values: self.page_metrics.num_buffered_values,
                     encoding: values_data.encoding,
                     def_level_encoding: Encoding::RLE,
@@ -1592,27 +1610,29 @@ impl<'a, E: ColumnValueEncoder> GenericColumnWriter<'a, E> {
                     def_levels_byte_len = buffer.len() - rep_levels_byte_len;
                 }
 
+                // aad-ingest patch: past the room a plain byte-array page keeps for levels.
+                let values = &values_data.buf[values_data.headroom..];
                 let uncompressed_size =
-                    rep_levels_byte_len + def_levels_byte_len + values_data.buf.len();
+                    rep_levels_byte_len + def_levels_byte_len + values.len();
 
                 // Data Page v2 compresses values only.
                 let is_compressed = match self.compressor {
                     Some(ref mut cmpr) => {
                         let buffer_len = buffer.len();
-                        cmpr.compress(&values_data.buf, &mut buffer)?;
+                        cmpr.compress(values, &mut buffer)?;
                         let compressed_values_size = buffer.len() - buffer_len;
                         let threshold = self.column_props.data_page_v2_compression_ratio_threshold;
                         if (compressed_values_size as f64) >= (uncompressed_size as f64) * threshold
                         {
                             buffer.truncate(buffer_len);
-                            buffer.extend_from_slice(&values_data.buf);
+                            buffer.extend_from_slice(values);
                             false
                         } else {
                             true
                         }
                     }
                     None => {
-                        buffer.extend_from_slice(&values_data.buf);
+                        buffer.extend_from_slice(values);
                         false
                     }
                 };
