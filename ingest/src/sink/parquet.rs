@@ -1332,14 +1332,18 @@ mod vendored_parquet {
             "pages were not compressed"
         );
 
-        let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file))
+        assert_eq!(read_back(Bytes::from(file), batch.num_rows()), vec![batch]);
+    }
+
+    /// A file's rows, in batches of `rows`.
+    fn read_back(file: Bytes, rows: usize) -> Vec<RecordBatch> {
+        ParquetRecordBatchReaderBuilder::try_new(file)
             .unwrap()
-            .with_batch_size(batch.num_rows())
+            .with_batch_size(rows)
             .build()
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(read, vec![batch]);
+            .unwrap()
     }
 
     /// A plain page's levels go into the room its encoder left in front of the values; levels
@@ -1384,15 +1388,8 @@ mod vendored_parquet {
                     .filter(|t| *t == PageType::DATA_PAGE)
                     .count();
                 assert_eq!(pages == 1, one_page, "{pages} pages ({compression:?})");
-                let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
-                    .unwrap()
-                    .with_batch_size(batch.num_rows())
-                    .build()
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap();
                 assert_eq!(
-                    read,
+                    read_back(file, batch.num_rows()),
                     vec![batch.clone()],
                     "{compression:?}, one page: {one_page}"
                 );
