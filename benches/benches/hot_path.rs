@@ -2,10 +2,14 @@
 //! parse into the reused tape), decode + normalize into Arrow builders, and Parquet encode of the
 //! resulting batches (with each table's writer properties, as `convert` writes them). The records
 //! span one hour, so the encode bench writes one file per table, not the per-file overhead of
-//! many tiny partitions.
+//! many tiny partitions. That overhead is `lake_segments`: the same records cut into segments
+//! of a few hundred, each written through the lake destination into its own files, as the
+//! service writes a partition's segment (over 32 partitions most segments are that small).
 
 use aad_benches::corpus;
-use aad_ingest::sink::parquet::{file_properties, DEFAULT_ZSTD_LEVEL};
+use aad_ingest::destination::lake::LakeDestination;
+use aad_ingest::destination::{Destination, SourcePartition, TableBatch};
+use aad_ingest::sink::parquet::{file_properties, LakeOptions, DEFAULT_ZSTD_LEVEL};
 use aad_schemas::{BatchSet, Decoder, MessageContext, Normalizer, SchemaOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use parquet::arrow::ArrowWriter;
@@ -67,7 +71,55 @@ fn hot_path(c: &mut Criterion) {
             total
         })
     });
+
+    // 16 segments of 250 records (about 1.2 MB of envelopes each), decoded beforehand.
+    let segments: Vec<Vec<TableBatch>> = messages
+        .chunks(messages.len().div_ceil(16))
+        .map(|part| normalize_all(part, &mut decoder, &mut normalizer).finish())
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir_in(shm_or_tmp()).unwrap();
+    let lake = aad_ingest::store::open(dir.path().to_str().unwrap()).unwrap();
+    let destination = LakeDestination::new(
+        "lake",
+        lake,
+        LakeOptions::default(),
+        rt.handle().clone(),
+        false,
+    )
+    .unwrap();
+    let source = SourcePartition {
+        id: 1,
+        source: "bench".into(),
+        partition: Some("0".into()),
+        epoch: 0,
+        incarnation: None,
+    };
+    group.bench_function("lake_segments", |b| {
+        b.iter(|| {
+            let mut files = 0;
+            for (i, batches) in segments.iter().enumerate() {
+                let mut segment = destination.open(&source, i as i64).unwrap();
+                segment.write(batches.clone()).unwrap();
+                files += segment.close(i as i64).unwrap().files.len();
+            }
+            files
+        })
+    });
     group.finish();
+}
+
+/// RAM when there is a /dev/shm (as `benches/compare` writes), so the disk's noise stays out.
+fn shm_or_tmp() -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    match shm.is_dir() {
+        true => shm.to_path_buf(),
+        false => std::env::temp_dir(),
+    }
 }
 
 criterion_group!(benches, hot_path);

@@ -11,7 +11,7 @@ use tokio::runtime::Handle;
 
 use super::{Committed, Destination, SegmentReport, SegmentWriter, SourcePartition, TableBatch};
 use crate::sink::inflight::{self, Marker};
-use crate::sink::parquet::{partition_dir, LakeOptions, LakeWriter};
+use crate::sink::parquet::{partition_dir, FileFormats, LakeOptions, LakeWriter};
 use crate::store::Location;
 
 /// A lake destination.
@@ -19,6 +19,8 @@ pub struct LakeDestination {
     name: String,
     pub location: Location,
     options: LakeOptions,
+    /// Made once, for every segment's files.
+    formats: std::sync::Arc<FileFormats>,
     rt: Handle,
     /// The service keeps in-flight markers; `convert` needs none (a rerun over the same input
     /// writes the same file names).
@@ -38,15 +40,16 @@ impl LakeDestination {
         options: LakeOptions,
         rt: Handle,
         markers: bool,
-    ) -> Self {
-        LakeDestination {
+    ) -> Result<Self> {
+        Ok(LakeDestination {
             name: name.to_string(),
             location,
+            formats: FileFormats::new(options.zstd_level)?,
             options,
             rt,
             markers,
             written: Default::default(),
-        }
+        })
     }
 
     /// Forget (and return) the directories a segment wrote into.
@@ -88,8 +91,13 @@ impl Destination for LakeDestination {
             epoch: source.epoch,
             first,
             dirs: Vec::new(),
-            writer: LakeWriter::new(self.location.clone(), self.rt.clone(), self.options.clone())?
-                .with_file_suffix(inflight::epoch_suffix(source.epoch)),
+            writer: LakeWriter::with_formats(
+                self.location.clone(),
+                self.rt.clone(),
+                self.options.clone(),
+                std::sync::Arc::clone(&self.formats),
+            )
+            .with_file_suffix(inflight::epoch_suffix(source.epoch)),
         }))
     }
 

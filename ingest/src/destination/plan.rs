@@ -81,7 +81,7 @@ impl Plan {
                         options,
                         opts.rt.clone(),
                         opts.service,
-                    )),
+                    )?),
                     LakeFormat::Delta => {
                         let tables = DeltaTables::open(location, &l.out, &opts.rt)
                             .with_context(|| format!("{}.out", d.path))?;
@@ -91,7 +91,7 @@ impl Plan {
                             options,
                             schema,
                             opts.rt.clone(),
-                        ))
+                        )?)
                     }
                 };
                 destinations.push(Routed {

@@ -90,7 +90,8 @@ fn a_stale_writer_can_neither_checkpoint_nor_touch_the_new_owners_files() {
         LakeOptions::default(),
         rt.handle().clone(),
         true,
-    );
+    )
+    .unwrap();
     let store = LocalStore::open(&dir.path().join("checkpoints")).unwrap();
     let fence = |owner: &str| {
         rt.block_on(store.fence("ns", "hub", "$default", "0", owner))

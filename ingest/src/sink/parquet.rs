@@ -29,11 +29,11 @@ use bytes::Bytes;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
+use parquet::schema::types::{ColumnPath, TypePtr};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::io::AsyncWriteExt;
@@ -595,7 +595,7 @@ impl OpenFile {
         let writers = if uncompressed.is_empty() && dictionary.is_empty() {
             self.columns.create_column_writers(self.row_groups)?
         } else {
-            self.factory_with(&uncompressed, &dictionary)?
+            self.factory_with(&uncompressed, &dictionary)
                 .create_column_writers(self.row_groups)?
         };
         // The schema is flat: one Parquet leaf per Arrow field.
@@ -632,7 +632,7 @@ impl OpenFile {
         &self,
         uncompressed: &[usize],
         dictionary: &[usize],
-    ) -> Result<ArrowRowGroupWriterFactory> {
+    ) -> ArrowRowGroupWriterFactory {
         let path = |i: usize| ColumnPath::from(self.schema.field(i).name().as_str());
         let props = self.writer.properties().as_ref().clone().into_builder();
         let props = uncompressed.iter().fold(props, |b, &i| {
@@ -644,17 +644,7 @@ impl OpenFile {
                 b.set_column_dictionary_enabled(path(i), true)
             })
             .build();
-        // The factory takes its schema and properties from a file writer; this one writes
-        // nothing but the magic bytes, into a sink.
-        let template = SerializedFileWriter::new(
-            std::io::sink(),
-            self.writer.schema_descr().root_schema_ptr(),
-            Arc::new(props),
-        )?;
-        Ok(ArrowRowGroupWriterFactory::new(
-            &template,
-            Arc::clone(&self.schema),
-        ))
+        self.columns.with_properties(Arc::new(props))
     }
 
     fn close(mut self) -> Result<WrittenFile> {
@@ -687,10 +677,8 @@ pub struct LakeWriter {
     location: Location,
     rt: Handle,
     options: LakeOptions,
-    /// Writer properties per table: dictionaries and statistics only where they pay.
-    props: FxHashMap<TableId, WriterProperties>,
-    /// Names of each table's JSON columns.
-    json_columns: FxHashMap<TableId, Vec<&'static str>>,
+    /// How each table's files are written, shared by the writers of a destination.
+    formats: Arc<FileFormats>,
     open: FxHashMap<(TableId, i64), OpenFile>,
     writes: u64,
     pub written: Vec<WrittenFile>,
@@ -770,25 +758,107 @@ pub fn file_properties(zstd_level: i32) -> Result<FileProperties> {
     })
 }
 
+/// What every file of a table has in common, made once and shared by every file and segment
+/// of a destination: the Parquet schema, the writer properties (with the Arrow schema encoded in
+/// their metadata) and where the JSON columns are. Over many partitions most segments are
+/// small, and making these for each file (converting and encoding the schema, cloning the
+/// properties) was a sixth of what writing a file of a few dozen rows cost.
+pub struct FileFormats {
+    zstd_level: i32,
+    properties: FileProperties,
+    made: std::sync::Mutex<FxHashMap<(TableId, bool), Arc<TableFormat>>>,
+}
+
+/// [`FileFormats`] of one table and schema.
+struct TableFormat {
+    /// The schema of the batches it was made for.
+    schema: SchemaRef,
+    /// The schema the files declare: `schema`, or `schema` without field metadata.
+    file_schema: SchemaRef,
+    parquet_schema: TypePtr,
+    props: WriterPropertiesPtr,
+    json_columns: Arc<[usize]>,
+}
+
+impl FileFormats {
+    pub fn new(zstd_level: i32) -> Result<Arc<FileFormats>> {
+        Ok(Arc::new(FileFormats {
+            zstd_level,
+            properties: file_properties(zstd_level)?,
+            made: Default::default(),
+        }))
+    }
+
+    /// The format of `table`'s files for batches of `schema`; `plain` drops the fields'
+    /// metadata from what the files declare (see [`LakeWriter::create`]).
+    fn of(&self, table: TableId, schema: &SchemaRef, plain: bool) -> Result<Arc<TableFormat>> {
+        let made = |f: &Arc<TableFormat>| Arc::ptr_eq(&f.schema, schema) || f.schema == *schema;
+        let lock = || self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = lock().get(&(table, plain)).filter(|f| made(f)) {
+            return Ok(Arc::clone(f));
+        }
+        let file_schema = if plain {
+            let fields: Vec<arrow_schema::Field> = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    f.as_ref()
+                        .clone()
+                        .with_metadata(std::collections::HashMap::new())
+                })
+                .collect();
+            Arc::new(arrow_schema::Schema::new(fields))
+        } else {
+            Arc::clone(schema)
+        };
+        // What `ArrowWriter::try_new` does for each file.
+        let mut props = self.properties.writer[&table].clone();
+        let parquet_schema = ArrowSchemaConverter::new()
+            .with_coerce_types(props.coerce_types())
+            .convert(&file_schema)?
+            .root_schema_ptr();
+        add_encoded_arrow_schema_to_metadata(&file_schema, &mut props);
+        let format = Arc::new(TableFormat {
+            schema: Arc::clone(schema),
+            file_schema,
+            parquet_schema,
+            props: Arc::new(props),
+            json_columns: self.properties.json_columns[&table]
+                .iter()
+                .filter_map(|name| schema.index_of(name).ok())
+                .collect(),
+        });
+        lock().insert((table, plain), Arc::clone(&format));
+        Ok(format)
+    }
+}
+
 impl LakeWriter {
     pub fn new(location: Location, rt: Handle, options: LakeOptions) -> Result<Self> {
-        let FileProperties {
-            writer: props,
-            json_columns,
-        } = file_properties(options.zstd_level)?;
-        Ok(LakeWriter {
+        let formats = FileFormats::new(options.zstd_level)?;
+        Ok(Self::with_formats(location, rt, options, formats))
+    }
+
+    /// A writer sharing `formats` (made with `options.zstd_level`) with others.
+    pub fn with_formats(
+        location: Location,
+        rt: Handle,
+        options: LakeOptions,
+        formats: Arc<FileFormats>,
+    ) -> Self {
+        debug_assert_eq!(formats.zstd_level, options.zstd_level);
+        LakeWriter {
             location,
             rt,
             options,
-            props,
-            json_columns,
+            formats,
             open: FxHashMap::default(),
             writes: 0,
             written: Vec::new(),
             file_suffix: String::new(),
             dir: partition_dir,
             observers: None,
-        })
+        }
     }
 
     /// Lay files out with `dir` (a Delta table per Log Analytics table) instead of the Hive
@@ -908,36 +978,23 @@ impl LakeWriter {
             written: 0,
             out,
         };
-        // ArrowWriter sets up the file (schema, ARROW:schema metadata); row groups are then
-        // encoded column by column through its lower-level parts.
-        // A Delta table declares plain types: the files say the same (Arrow extension types
-        // in their schema make some readers refuse the table's `string`).
-        let file_schema = if self.observers.is_some() {
-            let plain: Vec<arrow_schema::Field> = first
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| {
-                    f.as_ref()
-                        .clone()
-                        .with_metadata(std::collections::HashMap::new())
-                })
-                .collect();
-            Arc::new(arrow_schema::Schema::new(plain))
-        } else {
-            first.schema()
-        };
-        let (writer, columns) =
-            ArrowWriter::try_new(upload, file_schema, Some(self.props[&table].clone()))?
-                .into_serialized_writer()?;
+        // Row groups are encoded column by column through the parts an `ArrowWriter` would
+        // use. A Delta table declares plain types: its files say the same (Arrow extension
+        // types in their schema make some readers refuse the table's `string`).
+        let format = self
+            .formats
+            .of(table, &first.schema(), self.observers.is_some())?;
+        let writer = SerializedFileWriter::new(
+            upload,
+            Arc::clone(&format.parquet_schema),
+            Arc::clone(&format.props),
+        )?;
+        let columns = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&format.file_schema));
         Ok(OpenFile {
             path,
             table,
-            schema: first.schema(),
-            json_columns: self.json_columns[&table]
-                .iter()
-                .filter_map(|name| first.schema().index_of(name).ok())
-                .collect(),
+            schema: Arc::clone(&format.schema),
+            json_columns: Arc::clone(&format.json_columns),
             writer,
             columns,
             row_groups: 0,
@@ -1216,6 +1273,7 @@ mod vendored_parquet {
     use super::*;
     use arrow_schema::{DataType, Field, Schema};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
     use parquet::basic::{Encoding, PageType};
     use parquet::file::statistics::Statistics;
 
@@ -1344,6 +1402,75 @@ mod vendored_parquet {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    /// Files take their Parquet schema, properties and Arrow schema from their table's format,
+    /// made once per schema and layout and shared by every writer of a destination: files of
+    /// two segments written through one read back as their batches' fields (with the JSON
+    /// extension type) and values, and the plain layout (Delta) declares the fields without
+    /// their metadata.
+    /// Every column of these ten rows is below `SMALL_CHUNK`, so each row group's column writers
+    /// come from `ArrowRowGroupWriterFactory::with_properties` (patch 6).
+    #[test]
+    fn writers_sharing_formats_write_files_that_read_back_as_their_batches() {
+        use aad_schemas::schema::shared_schema_for;
+        use aad_schemas::SchemaOptions;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let location = crate::store::open(dir.path().to_str().unwrap()).unwrap();
+        let formats = FileFormats::new(DEFAULT_ZSTD_LEVEL).unwrap();
+        let batches = crate::service::fencing_tests::batches();
+        let (table, _, batch) = &batches[0];
+        let schema = batch.schema();
+
+        let hive = formats.of(*table, &schema, false).unwrap();
+        assert!(Arc::ptr_eq(
+            &hive,
+            &formats.of(*table, &schema, false).unwrap()
+        ));
+        assert_eq!(hive.file_schema, schema);
+        let additional = schema.index_of(extra::ADDITIONAL_FIELDS).unwrap();
+        assert!(hive.json_columns.contains(&additional));
+        let delta = formats.of(*table, &schema, true).unwrap();
+        assert!(!Arc::ptr_eq(&hive, &delta));
+        assert!(!schema.field(additional).metadata().is_empty());
+        assert!(delta
+            .file_schema
+            .fields()
+            .iter()
+            .all(|f| f.metadata().is_empty()));
+        let catalogue_table = Catalogue::get().table(*table);
+        let nanos = SchemaOptions {
+            nanosecond_timestamps: true,
+        };
+        let other = formats
+            .of(*table, &shared_schema_for(catalogue_table, nanos), false)
+            .unwrap();
+        assert!(!Arc::ptr_eq(&hive, &other));
+        assert_ne!(other.parquet_schema, hive.parquet_schema);
+
+        let mut files = Vec::new();
+        for segment in ["-a", "-b"] {
+            let mut writer = LakeWriter::with_formats(
+                location.clone(),
+                rt.handle().clone(),
+                LakeOptions::default(),
+                Arc::clone(&formats),
+            )
+            .with_file_suffix(segment.to_string());
+            writer.write(7, batches.clone()).unwrap();
+            writer.close_all().unwrap();
+            files.extend(std::mem::take(&mut writer.written));
+        }
+        assert_eq!(files.len(), 2);
+        for f in &files {
+            let bytes = std::fs::read(dir.path().join(&f.path)).unwrap();
+            let back = read_back(Bytes::from(bytes), batch.num_rows());
+            // (The schema's own metadata is not kept in a file's key-value metadata.)
+            assert_eq!(back.len(), 1);
+            assert_eq!(back[0].schema().fields(), schema.fields(), "{}", f.path);
+            assert_eq!(back[0].columns(), batch.columns(), "{}", f.path);
+        }
     }
 
     /// A plain page's levels go into the room its encoder left in front of the values; levels

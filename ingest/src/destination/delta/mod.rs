@@ -45,7 +45,7 @@ use super::{
 };
 use crate::sink::inflight;
 use crate::sink::parquet::{
-    date_hour_dir, FileObserver, LakeOptions, LakeWriter, ObserverFactory, WrittenFile,
+    date_hour_dir, FileFormats, FileObserver, LakeOptions, LakeWriter, ObserverFactory, WrittenFile,
 };
 use table::{DeltaTables, DATE_COLUMN, HOUR_COLUMN};
 
@@ -54,6 +54,8 @@ pub struct DeltaDestination {
     name: String,
     tables: Arc<DeltaTables>,
     options: LakeOptions,
+    /// Made once, for every segment's files.
+    formats: Arc<FileFormats>,
     schema: SchemaOptions,
     rt: Handle,
     /// One commit at a time per table in this process (partitions would only conflict), with
@@ -83,17 +85,18 @@ impl DeltaDestination {
         options: LakeOptions,
         schema: SchemaOptions,
         rt: Handle,
-    ) -> Self {
-        DeltaDestination {
+    ) -> Result<Self> {
+        Ok(DeltaDestination {
             name: name.to_string(),
             tables,
+            formats: FileFormats::new(options.zstd_level)?,
             options,
             schema,
             rt,
             snapshots: Mutex::default(),
             watermarks: Mutex::default(),
             uncommitted: Mutex::default(),
-        }
+        })
     }
 
     fn table_lock(&self, table: TableId) -> Arc<Mutex<Option<SnapshotRef>>> {
@@ -316,11 +319,12 @@ impl Destination for DeltaDestination {
     fn open(&self, source: &SourcePartition, first: i64) -> Result<Box<dyn SegmentWriter + '_>> {
         // A failed attempt of this segment left files no commit took: they go now.
         self.undo(source, first, i64::MAX)?;
-        let writer = LakeWriter::new(
+        let writer = LakeWriter::with_formats(
             self.tables.location.clone(),
             self.rt.clone(),
             self.options.clone(),
-        )?
+            Arc::clone(&self.formats),
+        )
         .with_file_suffix(inflight::epoch_suffix(source.epoch))
         .with_layout(delta_dir, Some(statistics_observers(self.schema)));
         Ok(Box::new(DeltaSegment {

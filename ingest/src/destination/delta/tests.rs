@@ -45,6 +45,7 @@ fn destination(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> DeltaDest
         SchemaOptions::default(),
         rt.handle().clone(),
     )
+    .unwrap()
 }
 
 /// Commit the ten audit events of `batches` as one segment.

@@ -1348,6 +1348,21 @@ impl ArrowRowGroupWriterFactory {
         }
     }
 
+    /// aad-ingest patch: the same factory writing with other properties (per-column
+    /// compression or dictionary choices made per row group). Making a factory otherwise needs
+    /// a file writer, which builds its schema descriptor again: per small file, that showed up
+    /// among the larger costs of writing it.
+    pub fn with_properties(&self, props: WriterPropertiesPtr) -> Self {
+        Self {
+            schema: Arc::clone(&self.schema),
+            arrow_schema: Arc::clone(&self.arrow_schema),
+            props,
+            page_store_factory: Arc::clone(&self.page_store_factory),
+            #[cfg(feature = "encryption")]
+            file_encryptor: self.file_encryptor.clone(),
+        }
+    }
+
     /// Set the [`PageStoreFactory`] used to allocate the buffer for each column
     /// chunk, e.g. to spill completed pages to a temp file or object storage
     /// instead of the heap. Defaults to [`InMemoryPageStoreFactory`].
