@@ -661,7 +661,12 @@ fn valid_json(bytes: &[u8]) -> Option<bool> {
 
 /// Fails when an object (the top level, or its `properties` member) repeats a key. Keys that do
 /// not decode to UTF-8 (lone surrogates) end the check early: validity is checked elsewhere.
-struct UniqueKeys;
+/// Deeper objects are values kept as the record had them, repeated keys and all (a `properties`
+/// member inside `properties` among them), so they are not checked.
+struct UniqueKeys {
+    /// Whether this is the top level, whose `properties` member is checked too.
+    top: bool,
+}
 
 impl<'de> Visitor<'de> for UniqueKeys {
     type Value = ();
@@ -674,7 +679,7 @@ impl<'de> Visitor<'de> for UniqueKeys {
             if !seen.insert(key.clone()) {
                 return Err(serde::de::Error::custom(format!("repeated key {key:?}")));
             }
-            if key == "properties" {
+            if self.top && key == "properties" {
                 map.next_value_seed(Props)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -698,7 +703,7 @@ impl<'de> Visitor<'de> for PropsVisitor {
         f.write_str("anything")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        UniqueKeys.visit_map(map)
+        UniqueKeys { top: false }.visit_map(map)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -726,7 +731,7 @@ impl<'de> Visitor<'de> for PropsVisitor {
 
 fn repeated_key(text: &str) -> Option<String> {
     let mut d = serde_json::Deserializer::from_str(text);
-    match serde::Deserializer::deserialize_map(&mut d, UniqueKeys) {
+    match serde::Deserializer::deserialize_map(&mut d, UniqueKeys { top: true }) {
         Err(e) if e.to_string().starts_with("repeated key") => Some(e.to_string()),
         _ => None,
     }
