@@ -762,7 +762,8 @@ pub fn file_properties(zstd_level: i32) -> Result<FileProperties> {
 /// of a destination: the Parquet schema, the writer properties (with the Arrow schema encoded in
 /// their metadata) and where the JSON columns are. Over many partitions most segments are
 /// small, and making these for each file (converting and encoding the schema, cloning the
-/// properties) was a sixth of what writing a file of a few dozen rows cost.
+/// properties, a throwaway file writer per row group) was a fifth of what writing a file of a
+/// dozen rows cost (`convert` of records spread over 200 hours: 330 → 264 µs a file).
 pub struct FileFormats {
     zstd_level: i32,
     properties: FileProperties,
