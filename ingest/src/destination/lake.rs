@@ -4,6 +4,7 @@
 //! as already held.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aad_schemas::Catalogue;
 use anyhow::{Context, Result};
@@ -20,7 +21,7 @@ pub struct LakeDestination {
     pub location: Location,
     options: LakeOptions,
     /// Made once, for every segment's files.
-    formats: std::sync::Arc<FileFormats>,
+    formats: Arc<FileFormats>,
     rt: Handle,
     /// The service keeps in-flight markers; `convert` needs none (a rerun over the same input
     /// writes the same file names).
@@ -95,7 +96,7 @@ impl Destination for LakeDestination {
                 self.location.clone(),
                 self.rt.clone(),
                 self.options.clone(),
-                std::sync::Arc::clone(&self.formats),
+                Arc::clone(&self.formats),
             )
             .with_file_suffix(inflight::epoch_suffix(source.epoch)),
         }))

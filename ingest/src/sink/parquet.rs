@@ -793,9 +793,9 @@ impl FileFormats {
     /// The format of `table`'s files for batches of `schema`; `plain` drops the fields'
     /// metadata from what the files declare (see [`LakeWriter::create`]).
     fn of(&self, table: TableId, schema: &SchemaRef, plain: bool) -> Result<Arc<TableFormat>> {
-        let made = |f: &Arc<TableFormat>| Arc::ptr_eq(&f.schema, schema) || f.schema == *schema;
+        let fits = |f: &&Arc<TableFormat>| Arc::ptr_eq(&f.schema, schema) || f.schema == *schema;
         let lock = || self.made.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(f) = lock().get(&(table, plain)).filter(|f| made(f)) {
+        if let Some(f) = lock().get(&(table, plain)).filter(fits) {
             return Ok(Arc::clone(f));
         }
         let file_schema = if plain {
