@@ -34,7 +34,7 @@ fn main() {
     };
     // About 4.9 KB per generated record; an hour of events, as a live hub delivers them (a
     // day-long capture would spread every segment over 24 hourly partitions).
-    let cap = capture_with(
+    let mut cap = capture_with(
         work.path(),
         GenerateOptions {
             records: mb * 1_000_000 / 4900,
@@ -47,11 +47,17 @@ fn main() {
         },
     );
     let bytes: u64 = cap.messages.iter().map(|m| m.len() as u64).sum();
+    let events = cap.messages.len();
     let ns = "bench.servicebus.windows.net";
     let broker = Broker::start(ns, &[("entra", partitions)]);
-    for (i, m) in cap.messages.iter().enumerate() {
-        broker.publish("entra", &(i as u32 % partitions).to_string(), m.clone());
+    // The messages move into the broker. A copy kept here too (a third, beside the broker's and
+    // the capture file in /dev/shm) left the machine short of free memory at large sizes: over
+    // 2.4 GB and 32 partitions the service then took 1.35-1.43x convert's CPU instead of 1.16x,
+    // with as many page faults, each dearer.
+    for (i, m) in std::mem::take(&mut cap.messages).into_iter().enumerate() {
+        broker.publish("entra", &(i as u32 % partitions).to_string(), m);
     }
+    println!("free memory before the run: {} MiB", mem_free_mib());
     let ends: BTreeMap<String, i64> = (0..partitions)
         .map(|p| {
             let e = broker.events("entra", &p.to_string());
@@ -125,9 +131,12 @@ fn main() {
     let broker_cpu = own_cpu_secs() - broker_before;
     let service_cpu = process_cpu_secs(service.pid());
     let service_faults = stat_field(service.pid(), 10);
-    // Minor faults: almost all of them fresh anonymous pages, each zeroed by the kernel.
+    let service_sys = stat_field(service.pid(), 15) / clock_ticks_per_sec();
+    // Minor faults: almost all of them fresh anonymous pages, each zeroed by the kernel. Their
+    // cost is in the service's system time: about 1.3 µs a fault (4 KiB) on this VM while memory
+    // is free, nearly three times that once the kernel must reclaim page cache for them.
     println!(
-        "page faults: service {:.0} per MB (about {:.0} MiB of fresh pages over the run)",
+        "page faults: service {:.0} per MB (about {:.0} MiB of fresh pages over the run); service system time {service_sys:.1} s",
         service_faults / (bytes as f64 / 1e6),
         service_faults * 4096.0 / (1 << 20) as f64
     );
@@ -158,19 +167,19 @@ fn main() {
     println!(
         "{:.0} MB, {} events ({} records) over {partitions} partitions",
         bytes as f64 / 1e6,
-        cap.messages.len(),
+        events,
         report.records()
     );
     println!(
         "convert: {:6.1} MB/s {:8.0} events/s {:8.0} records/s",
         mbs(convert_secs),
-        cap.messages.len() as f64 / convert_secs,
+        events as f64 / convert_secs,
         report.records() as f64 / convert_secs
     );
     println!(
         "run:     {:6.1} MB/s {:8.0} events/s {:8.0} records/s   (first event to last checkpoint, incl. start)",
         mbs(run_secs),
-        cap.messages.len() as f64 / run_secs,
+        events as f64 / run_secs,
         report.records() as f64 / run_secs
     );
     println!("run / convert: {:.2}", convert_secs / run_secs);
@@ -248,10 +257,25 @@ fn own_cpu_secs() -> f64 {
 /// User + system CPU seconds of a process, from `/proc/<pid>/stat` (fields 14 and 15, in clock
 /// ticks).
 fn process_cpu_secs(pid: u32) -> f64 {
-    let ticks = stat_field(pid, 14) + stat_field(pid, 15);
+    (stat_field(pid, 14) + stat_field(pid, 15)) / clock_ticks_per_sec()
+}
+
+/// The unit of `/proc/<pid>/stat`'s CPU times.
+fn clock_ticks_per_sec() -> f64 {
     // SAFETY: sysconf only reads a system value.
-    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks / per_sec
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
+}
+
+/// `MemFree` of `/proc/meminfo` (not `MemAvailable`, which counts page cache as available):
+/// below the service's peak RSS plus the lakes, its fresh pages come from reclaimed page cache.
+fn mem_free_mib() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemFree:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
 }
 
 /// Field `n` (1-based, as `man 5 proc` numbers them) of `/proc/<pid>/stat`.
