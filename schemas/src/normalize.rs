@@ -886,8 +886,8 @@ fn as_bool(n: &Node) -> Option<bool> {
     }
 }
 
-/// Whether a second source of a column carries the value already written (then it is not kept
-/// again in `AdditionalFields`): the same instant for times, the same text otherwise.
+/// Whether a second source of a column (`b`) carries the value already written (`a`); then it
+/// is not kept again in `AdditionalFields`: the same instant for times, the same text otherwise.
 fn same_value(
     la: LaType,
     tape: &[Node],
@@ -919,9 +919,14 @@ fn same_value(
     }
     if la == LaType::Datetime {
         return match (&tape[a], &tape[b]) {
-            // Most often the same text: then one parse, to know it is a time.
+            // Most often the same text, which needs no parse: `a` is the column's value, parsed
+            // as a time already when it was written.
+            (Node::String(x), Node::String(y)) if x == y => {
+                debug_assert!(parse_timestamp(x).is_some(), "{x:?} is the column's time");
+                true
+            }
             (Node::String(x), Node::String(y)) => {
-                parse_timestamp(x).is_some_and(|t| x == y || parse_timestamp(y) == Some(t))
+                parse_timestamp(y).is_some_and(|t| parse_timestamp(x) == Some(t))
             }
             _ => false,
         };
