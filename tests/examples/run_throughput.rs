@@ -143,11 +143,7 @@ fn main() {
     // The service's own high-water mark. (getrusage of children would count the image the
     // child inherits from this process before exec, which holds the whole capture twice.)
     let status = std::fs::read_to_string(format!("/proc/{}/status", service.pid())).unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kib = kib_field(&status, "VmHWM:");
     let (_, metrics) =
         aad_tests::http_get(&service.http_address(Duration::from_secs(10)), "/metrics");
     // `{reason="…"}` → segments closed for it.
@@ -269,13 +265,18 @@ fn clock_ticks_per_sec() -> f64 {
 /// `MemFree` of `/proc/meminfo` (not `MemAvailable`, which counts page cache as available):
 /// below the service's peak RSS plus the lakes, its fresh pages come from reclaimed page cache.
 fn mem_free_mib() -> u64 {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let kib: u64 = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemFree:"))
+    kib_field(
+        &std::fs::read_to_string("/proc/meminfo").unwrap(),
+        "MemFree:",
+    ) / 1024
+}
+
+/// The `<key> <n> kB` line of a `/proc` file (`status`, `meminfo`), in KiB.
+fn kib_field(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kib / 1024
+        .unwrap_or_else(|| panic!("no {key} in:\n{text}"))
 }
 
 /// Field `n` (1-based, as `man 5 proc` numbers them) of `/proc/<pid>/stat`.
