@@ -61,7 +61,10 @@ fn main() {
     let ends: BTreeMap<String, i64> = (0..partitions)
         .map(|p| {
             let e = broker.events("entra", &p.to_string());
-            (p.to_string(), e.last().unwrap().sequence_number)
+            let last = e.last().unwrap_or_else(|| {
+                panic!("partition {p} got no message: {mb} MB is too little for {partitions} partitions (100 records a message)")
+            });
+            (p.to_string(), last.sequence_number)
         })
         .collect();
 
